@@ -1,0 +1,442 @@
+// Package rules holds keytrail's detection rules: the embedded TOML rule
+// data, its loader and compiler, and the offline validators rules refer to
+// by name. A rule is pure data; adding one never needs a code change unless
+// it brings a new validator.
+package rules
+
+import (
+	"embed"
+	"fmt"
+	"io/fs"
+	"math"
+	"path"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/BurntSushi/toml"
+)
+
+//go:embed data/*.toml
+var builtin embed.FS
+
+// Severity levels, ordered from most to least severe.
+const (
+	SeverityCritical = "critical"
+	SeverityHigh     = "high"
+	SeverityMedium   = "medium"
+	SeverityLow      = "low"
+	SeverityInfo     = "info"
+)
+
+// Confidence levels of a finding, set from how the rule matched.
+const (
+	ConfidenceHigh   = "high"
+	ConfidenceMedium = "medium"
+	ConfidenceLow    = "low"
+)
+
+// DefaultContext is how many bytes around a keyword hit the rule's regex
+// sees on a long line. Short lines are always searched whole.
+const DefaultContext = 256
+
+// Allowlist suppresses matches of one rule (or, in a config, of all rules).
+type Allowlist struct {
+	Description string   `toml:"description"`
+	Regexes     []string `toml:"regexes"`      // matched against the secret
+	LineRegexes []string `toml:"line_regexes"` // matched against the whole matched text/line
+	Stopwords   []string `toml:"stopwords"`    // a secret containing one (case-insensitive) is dropped
+	Paths       []string `toml:"paths"`        // path globs (path.Match, ** allowed) or regexes prefixed "re:"
+
+	regexes     []*regexp.Regexp
+	lineRegexes []*regexp.Regexp
+	stopwords   []string
+	paths       []pathMatcher
+}
+
+// Rule is one provider token type. Field names are the TOML keys.
+type Rule struct {
+	ID          string   `toml:"id"`
+	Description string   `toml:"description"`
+	Provider    string   `toml:"provider"`
+	Keywords    []string `toml:"keywords"`
+	Regex       string   `toml:"regex"`
+	SecretGroup int      `toml:"secret_group"`
+	MinEntropy  float64  `toml:"min_entropy"`
+	Validator   string   `toml:"validator"`
+	Severity    string   `toml:"severity"`
+	Tags        []string `toml:"tags"`
+	// Generic marks rules that match by context (assignments, headers)
+	// rather than a provider's token format; their findings get low
+	// confidence and lose to a provider rule matching the same secret.
+	Generic bool `toml:"generic"`
+	// Context is the byte radius around a keyword hit that the regex runs
+	// on for long lines; multi-line rules (PEM blocks) need more.
+	Context     int       `toml:"context"`
+	Multiline   bool      `toml:"multiline"`
+	Remediation string    `toml:"remediation"`
+	Allowlist   Allowlist `toml:"allowlist"`
+	Examples    []string  `toml:"examples"`
+	Negatives   []string  `toml:"negative_examples"`
+
+	// Source is the file the rule came from, for error messages.
+	Source string `toml:"-"`
+
+	re        *regexp.Regexp
+	validator Validator
+}
+
+// File is the top-level shape of a rule data file.
+type File struct {
+	Rules []*Rule `toml:"rule"`
+}
+
+// Match is one accepted match of a rule inside a text.
+type Match struct {
+	Start, End             int // byte offsets of the whole match in the text
+	SecretStart, SecretEnd int // byte offsets of the secret in the text
+	Secret                 string
+	Entropy                float64
+	Confidence             string
+	Valid                  *bool             // nil when the rule has no validator
+	Meta                   map[string]string // validator output, e.g. account_id
+}
+
+// Compiled reports whether Compile has run.
+func (r *Rule) Compiled() bool { return r.re != nil }
+
+// Regexp returns the compiled regex.
+func (r *Rule) Regexp() *regexp.Regexp { return r.re }
+
+// Compile checks the rule and prepares its regexes. Errors name the rule
+// and the field.
+func (r *Rule) Compile(validators Validators) error {
+	where := fmt.Sprintf("rule %q (%s)", r.ID, r.Source)
+	if r.ID == "" {
+		return fmt.Errorf("rule in %s: field id: must not be empty", r.Source)
+	}
+	if r.Regex == "" {
+		return fmt.Errorf("%s: field regex: must not be empty", where)
+	}
+	re, err := regexp.Compile(r.Regex)
+	if err != nil {
+		return fmt.Errorf("%s: field regex: %w", where, err)
+	}
+	r.re = re
+	if r.SecretGroup < 0 || r.SecretGroup > re.NumSubexp() {
+		return fmt.Errorf("%s: field secret_group: %d but the regex has %d groups", where, r.SecretGroup, re.NumSubexp())
+	}
+	if r.SecretGroup == 0 && re.NumSubexp() > 0 {
+		r.SecretGroup = 1
+	}
+	if len(r.Keywords) == 0 {
+		return fmt.Errorf("%s: field keywords: at least one keyword is needed for the prefilter", where)
+	}
+	for i, k := range r.Keywords {
+		if strings.TrimSpace(k) == "" {
+			return fmt.Errorf("%s: field keywords[%d]: empty keyword", where, i)
+		}
+		r.Keywords[i] = strings.ToLower(k)
+	}
+	switch r.Severity {
+	case "":
+		r.Severity = SeverityHigh
+	case SeverityCritical, SeverityHigh, SeverityMedium, SeverityLow, SeverityInfo:
+	default:
+		return fmt.Errorf("%s: field severity: %q is not one of critical, high, medium, low, info", where, r.Severity)
+	}
+	if r.Validator != "" {
+		v, ok := validators[r.Validator]
+		if !ok {
+			return fmt.Errorf("%s: field validator: unknown validator %q", where, r.Validator)
+		}
+		r.validator = v
+	}
+	if r.Context <= 0 {
+		r.Context = DefaultContext
+		if r.Multiline {
+			r.Context = 16 << 10
+		}
+	}
+	if r.MinEntropy < 0 || r.MinEntropy > 8 {
+		return fmt.Errorf("%s: field min_entropy: %v is outside 0..8", where, r.MinEntropy)
+	}
+	if err := r.Allowlist.Compile(); err != nil {
+		return fmt.Errorf("%s: field allowlist: %w", where, err)
+	}
+	return nil
+}
+
+// Compile prepares an allowlist's regexes and globs.
+func (a *Allowlist) Compile() error {
+	a.regexes = a.regexes[:0]
+	for i, s := range a.Regexes {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return fmt.Errorf("regexes[%d]: %w", i, err)
+		}
+		a.regexes = append(a.regexes, re)
+	}
+	a.lineRegexes = a.lineRegexes[:0]
+	for i, s := range a.LineRegexes {
+		re, err := regexp.Compile(s)
+		if err != nil {
+			return fmt.Errorf("line_regexes[%d]: %w", i, err)
+		}
+		a.lineRegexes = append(a.lineRegexes, re)
+	}
+	a.stopwords = a.stopwords[:0]
+	for _, s := range a.Stopwords {
+		a.stopwords = append(a.stopwords, strings.ToLower(s))
+	}
+	a.paths = a.paths[:0]
+	for i, p := range a.Paths {
+		m, err := newPathMatcher(p)
+		if err != nil {
+			return fmt.Errorf("paths[%d]: %w", i, err)
+		}
+		a.paths = append(a.paths, m)
+	}
+	return nil
+}
+
+// AllowsSecret reports whether the secret or the text around it is allowed.
+func (a *Allowlist) AllowsSecret(secret, context string) bool {
+	for _, re := range a.regexes {
+		if re.MatchString(secret) {
+			return true
+		}
+	}
+	for _, re := range a.lineRegexes {
+		if re.MatchString(context) {
+			return true
+		}
+	}
+	if len(a.stopwords) > 0 {
+		ls := strings.ToLower(secret)
+		for _, w := range a.stopwords {
+			if strings.Contains(ls, w) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// AllowsPath reports whether findings in the path are suppressed.
+func (a *Allowlist) AllowsPath(p string) bool {
+	for _, m := range a.paths {
+		if m.match(p) {
+			return true
+		}
+	}
+	return false
+}
+
+// HasPaths reports whether the allowlist has any path entries.
+func (a *Allowlist) HasPaths() bool { return len(a.paths) > 0 }
+
+// FindAll runs the rule over text and returns the accepted matches: regex,
+// then entropy, allowlist and validator. Matches failing the validator are
+// returned only when keepInvalid is set, with Valid pointing to false.
+func (r *Rule) FindAll(text []byte, keepInvalid bool) []Match {
+	var out []Match
+	for _, loc := range r.re.FindAllSubmatchIndex(text, -1) {
+		m, ok := r.accept(text, loc, keepInvalid)
+		if ok {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+func (r *Rule) accept(text []byte, loc []int, keepInvalid bool) (Match, bool) {
+	g := r.SecretGroup
+	ss, se := loc[2*g], loc[2*g+1]
+	if ss < 0 {
+		return Match{}, false
+	}
+	secret := string(text[ss:se])
+	m := Match{Start: loc[0], End: loc[1], SecretStart: ss, SecretEnd: se, Secret: secret}
+	m.Entropy = ShannonEntropy(secret)
+	if r.MinEntropy > 0 && m.Entropy < r.MinEntropy {
+		return m, false
+	}
+	if r.Allowlist.AllowsSecret(secret, string(text[loc[0]:loc[1]])) {
+		return m, false
+	}
+	m.Confidence = ConfidenceMedium
+	if r.Generic {
+		m.Confidence = ConfidenceLow
+	}
+	if r.validator != nil {
+		ok, meta := r.validator(secret)
+		m.Meta = meta
+		m.Valid = &ok
+		if !ok {
+			if !keepInvalid {
+				return m, false
+			}
+		} else if !r.Generic {
+			m.Confidence = ConfidenceHigh
+		}
+	}
+	return m, true
+}
+
+// ShannonEntropy returns the Shannon entropy of s in bits per byte.
+func ShannonEntropy(s string) float64 {
+	if s == "" {
+		return 0
+	}
+	var counts [256]int
+	for i := 0; i < len(s); i++ {
+		counts[s[i]]++
+	}
+	n := float64(len(s))
+	var h float64
+	for _, c := range counts {
+		if c == 0 {
+			continue
+		}
+		p := float64(c) / n
+		h -= p * math.Log2(p)
+	}
+	return h
+}
+
+// Set is a compiled collection of rules.
+type Set struct {
+	Rules []*Rule
+	byID  map[string]*Rule
+}
+
+// ByID returns the rule with the id, or nil.
+func (s *Set) ByID(id string) *Rule { return s.byID[id] }
+
+// NewSet compiles rules and checks that ids are unique.
+func NewSet(rs []*Rule, validators Validators) (*Set, error) {
+	s := &Set{byID: make(map[string]*Rule, len(rs))}
+	for _, r := range rs {
+		if err := r.Compile(validators); err != nil {
+			return nil, err
+		}
+		if prev, dup := s.byID[r.ID]; dup {
+			return nil, fmt.Errorf("rule %q defined twice (%s and %s)", r.ID, prev.Source, r.Source)
+		}
+		s.byID[r.ID] = r
+		s.Rules = append(s.Rules, r)
+	}
+	sort.SliceStable(s.Rules, func(i, j int) bool { return s.Rules[i].ID < s.Rules[j].ID })
+	return s, nil
+}
+
+// Parse decodes one TOML rule file. name is used in errors.
+func Parse(name string, data []byte) ([]*Rule, error) {
+	var f File
+	md, err := toml.Decode(string(data), &f)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("%s: unknown field %q", name, und[0].String())
+	}
+	for _, r := range f.Rules {
+		r.Source = name
+	}
+	return f.Rules, nil
+}
+
+// Builtin loads and compiles the embedded rule set.
+func Builtin() (*Set, error) {
+	rs, err := builtinRules()
+	if err != nil {
+		return nil, err
+	}
+	return NewSet(rs, DefaultValidators())
+}
+
+func builtinRules() ([]*Rule, error) {
+	files, err := fs.Glob(builtin, "data/*.toml")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(files)
+	var all []*Rule
+	for _, f := range files {
+		data, err := builtin.ReadFile(f)
+		if err != nil {
+			return nil, err
+		}
+		rs, err := Parse("rules/"+f, data)
+		if err != nil {
+			return nil, err
+		}
+		all = append(all, rs...)
+	}
+	return all, nil
+}
+
+// BuiltinRules returns fresh, uncompiled copies of the embedded rules, for
+// configs that extend or override them.
+func BuiltinRules() ([]*Rule, error) { return builtinRules() }
+
+type pathMatcher struct {
+	glob string
+	re   *regexp.Regexp
+}
+
+func newPathMatcher(p string) (pathMatcher, error) {
+	if strings.HasPrefix(p, "re:") {
+		re, err := regexp.Compile(p[3:])
+		if err != nil {
+			return pathMatcher{}, err
+		}
+		return pathMatcher{re: re}, nil
+	}
+	if _, err := path.Match(strings.ReplaceAll(p, "**", "*"), ""); err != nil {
+		return pathMatcher{}, fmt.Errorf("glob %q: %w", p, err)
+	}
+	return pathMatcher{glob: p}, nil
+}
+
+func (m pathMatcher) match(p string) bool {
+	if m.re != nil {
+		return m.re.MatchString(p)
+	}
+	return globMatch(m.glob, p)
+}
+
+// globMatch matches slash-separated paths; "**" spans directories and a
+// pattern without a slash matches the base name at any depth.
+func globMatch(pattern, p string) bool {
+	if !strings.Contains(pattern, "/") {
+		ok, _ := path.Match(pattern, path.Base(p))
+		return ok
+	}
+	return matchSegments(strings.Split(pattern, "/"), strings.Split(p, "/"))
+}
+
+func matchSegments(pat, segs []string) bool {
+	for len(pat) > 0 {
+		if pat[0] == "**" {
+			if len(pat) == 1 {
+				return true
+			}
+			for i := 0; i <= len(segs); i++ {
+				if matchSegments(pat[1:], segs[i:]) {
+					return true
+				}
+			}
+			return false
+		}
+		if len(segs) == 0 {
+			return false
+		}
+		if ok, _ := path.Match(pat[0], segs[0]); !ok {
+			return false
+		}
+		pat, segs = pat[1:], segs[1:]
+	}
+	return len(segs) == 0
+}
