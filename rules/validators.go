@@ -9,6 +9,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"hash/crc32"
+	"strconv"
 	"strings"
 
 	"golang.org/x/crypto/ssh"
@@ -30,6 +31,10 @@ func DefaultValidators() Validators {
 		"aws-key-id":   awsKeyID,
 		"jwt":          jwtStructure,
 		"pem":          pemBlock,
+
+		"gitlab-routable":   gitlabRoutable,
+		"pypi-macaroon":     pypiMacaroon,
+		"azure-storage-key": azureStorageKey,
 	}
 	for name, f := range extraValidators() {
 		v[name] = f
@@ -160,4 +165,208 @@ func normalizePEM(s string) string {
 		lines[i] = strings.Trim(strings.TrimSpace(l), `"',+`)
 	}
 	return strings.Join(lines, "\n")
+}
+
+// GitLab routable tokens (GitLab 17.x and later) carry their routing data
+// and a checksum:
+//
+//	<prefix><base64url payload>.<2-char base36 version>.<2-char base36 length><7-char base36 CRC32>
+//
+// where the CRC32-IEEE covers everything before it, prefix included, and
+// the base64url (unpadded) payload decodes to 16 random bytes, the routing
+// payload ("k:v" lines: c cell, g group, o organization, p project, u user,
+// t type) and one byte holding the routing payload's length. The first
+// routable tokens had no version field and put the routing payload first,
+// then the random bytes and one byte holding their count (16).
+const (
+	gitlabCRCLen    = 7
+	gitlabLenLen    = 2
+	gitlabRandomLen = 16
+)
+
+var gitlabRoutingKeys = map[string]string{
+	"c": "cell_id", "g": "group_id", "o": "organization_id",
+	"p": "project_id", "u": "user_id", "t": "token_type",
+}
+
+func gitlabRoutable(secret string) (bool, map[string]string) {
+	n := len(secret)
+	if n < gitlabCRCLen+gitlabLenLen+2 {
+		return false, nil
+	}
+	want, err := strconv.ParseUint(secret[n-gitlabCRCLen:], 36, 64)
+	if err != nil {
+		return false, nil
+	}
+	// The CRC covers the prefix, and a regex may have captured an
+	// instance prefix ("acme-glpat-") or not: accept any start at a dash.
+	body := secret[:n-gitlabCRCLen]
+	crcOK := false
+	for i := 0; i < len(body); i++ {
+		if i > 0 && body[i-1] != '-' {
+			continue
+		}
+		if uint64(crc32.ChecksumIEEE([]byte(body[i:]))) == want {
+			crcOK = true
+			break
+		}
+	}
+	if !crcOK {
+		return false, nil
+	}
+	b64len, err := strconv.ParseUint(body[len(body)-gitlabLenLen:], 36, 16)
+	if err != nil {
+		return false, nil
+	}
+	rest := body[:len(body)-gitlabLenLen]
+	if !strings.HasSuffix(rest, ".") {
+		return false, nil
+	}
+	rest = rest[:len(rest)-1]
+	versioned := false
+	if i := strings.LastIndexByte(rest, '.'); i >= 0 {
+		if v, err := strconv.ParseUint(rest[i+1:], 36, 16); err == nil && len(rest)-i-1 == 2 {
+			versioned = v >= 1
+			rest = rest[:i]
+		}
+	}
+	if uint64(len(rest)) < b64len {
+		return false, nil
+	}
+	raw, err := base64.RawURLEncoding.DecodeString(rest[uint64(len(rest))-b64len:])
+	if err != nil || len(raw) < gitlabRandomLen+2 {
+		return false, nil
+	}
+	last := int(raw[len(raw)-1])
+	var routing []byte
+	if versioned {
+		// random(16) + routing + len(routing)
+		if len(raw) != gitlabRandomLen+last+1 {
+			return false, nil
+		}
+		routing = raw[gitlabRandomLen : len(raw)-1]
+	} else {
+		// routing + random(n) + n
+		if last != gitlabRandomLen || len(raw) < last+2 {
+			return false, nil
+		}
+		routing = raw[:len(raw)-1-last]
+	}
+	meta := map[string]string{}
+	for _, line := range strings.Split(string(routing), "\n") {
+		k, v, ok := strings.Cut(line, ":")
+		name, known := gitlabRoutingKeys[k]
+		if !ok || !known || v == "" {
+			return false, nil
+		}
+		if k != "t" {
+			if id, err := strconv.ParseUint(v, 36, 64); err == nil {
+				v = strconv.FormatUint(id, 10)
+			}
+		}
+		meta[name] = v
+	}
+	if _, ok := meta["organization_id"]; !ok {
+		return false, nil
+	}
+	return true, meta
+}
+
+// pypiMacaroon decodes a PyPI API token ("pypi-" + base64url of a v2
+// binary macaroon) and checks the macaroon's framing: version byte 2, a
+// location of pypi.org or test.pypi.org, an identifier, well-formed caveat
+// sections and a 32-byte signature. The HMAC itself needs PyPI's root key
+// and cannot be checked offline.
+func pypiMacaroon(secret string) (bool, map[string]string) {
+	enc, ok := strings.CutPrefix(secret, "pypi-")
+	if !ok {
+		return false, nil
+	}
+	enc = strings.TrimRight(enc, "=")
+	raw, err := base64.RawURLEncoding.DecodeString(enc)
+	if err != nil {
+		raw, err = base64.RawStdEncoding.DecodeString(enc)
+		if err != nil {
+			return false, nil
+		}
+	}
+	if len(raw) < 2 || raw[0] != 2 {
+		return false, nil
+	}
+	r := macaroonReader{b: raw[1:]}
+	// Header section: location (1), identifier (2), end of section (0).
+	loc, ok := r.field(1)
+	if !ok {
+		return false, nil
+	}
+	if id, ok := r.field(2); !ok || len(id) == 0 {
+		return false, nil
+	}
+	if !r.eos() {
+		return false, nil
+	}
+	location := string(loc)
+	if location != "pypi.org" && location != "test.pypi.org" {
+		return false, nil
+	}
+	caveats := 0
+	for {
+		if len(r.b) == 0 {
+			return false, nil
+		}
+		if r.eos() {
+			break
+		}
+		r.field(1) // optional caveat location
+		if cid, ok := r.field(2); !ok || len(cid) == 0 {
+			return false, nil
+		}
+		r.field(4) // optional verification id (third-party caveats)
+		if !r.eos() {
+			return false, nil
+		}
+		caveats++
+	}
+	sig, ok := r.field(6)
+	if !ok || len(sig) != 32 || len(r.b) != 0 {
+		return false, nil
+	}
+	return true, map[string]string{"location": location, "caveats": strconv.Itoa(caveats)}
+}
+
+// macaroonReader walks the fields of a libmacaroons v2 binary macaroon:
+// a type byte, a uvarint length and the data; type 0 ends a section.
+type macaroonReader struct{ b []byte }
+
+// field consumes a field of the given type if it comes next.
+func (r *macaroonReader) field(typ byte) ([]byte, bool) {
+	if len(r.b) == 0 || r.b[0] != typ || typ == 0 {
+		return nil, false
+	}
+	n, k := binary.Uvarint(r.b[1:])
+	if k <= 0 || uint64(len(r.b)-1-k) < n {
+		return nil, false
+	}
+	data := r.b[1+k : 1+k+int(n)]
+	r.b = r.b[1+k+int(n):]
+	return data, true
+}
+
+// eos consumes an end-of-section marker if it comes next.
+func (r *macaroonReader) eos() bool {
+	if len(r.b) == 0 || r.b[0] != 0 {
+		return false
+	}
+	r.b = r.b[1:]
+	return true
+}
+
+// azureStorageKey accepts an Azure storage account key: 88 base64
+// characters decoding to 64 bytes.
+func azureStorageKey(secret string) (bool, map[string]string) {
+	if len(secret) != 88 {
+		return false, nil
+	}
+	raw, err := base64.StdEncoding.DecodeString(secret)
+	return err == nil && len(raw) == 64, nil
 }

@@ -1,0 +1,32 @@
+# keytrail build, test, benchmark and demo targets.
+GO       ?= go
+BIN      := bin/keytrail
+VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+LDFLAGS  := -s -w -X github.com/keytrail/keytrail/internal/cli.Version=$(VERSION)
+
+.PHONY: build test bench lint demo clean
+
+build:
+	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/keytrail
+
+# The test command CI runs (.ci/run) and the README gives.
+test: lint
+	$(GO) test -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+# Engine benchmarks plus a side-by-side run against gitleaks (see BENCHMARKS.md).
+bench: build
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./scanner/...
+	./scripts/bench.sh
+
+# Scan the bundled demo tree with planted fake keys. Exits 0 when the
+# scan found them (keytrail itself exits 1 on findings).
+demo: build
+	@./scripts/demo.sh
+
+clean:
+	rm -rf bin .bench testdata/demo-repo

@@ -1,0 +1,129 @@
+// Package cli is keytrail's command line: flag parsing, wiring sources to
+// the scanner, writing reports, and mapping outcomes to exit codes.
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"runtime/debug"
+
+	"github.com/mattn/go-isatty"
+	"github.com/rs/zerolog"
+	"github.com/spf13/cobra"
+)
+
+// Exit codes, as documented in the README.
+const (
+	ExitClean    = 0
+	ExitFindings = 1
+	ExitError    = 2
+)
+
+// Version is set at build time with -ldflags "-X ...cli.Version=v1.2.3".
+var Version = "dev"
+
+// env is one invocation's I/O, so tests can run the CLI in-process.
+type env struct {
+	stdin          io.Reader
+	stdout, stderr io.Writer
+	log            zerolog.Logger
+	// exit is the code the command chose; errors map to ExitError.
+	exit int
+}
+
+// exitError carries a chosen exit code out of cobra.
+type exitError struct{ code int }
+
+func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
+
+// Run executes keytrail with args and returns the process exit code.
+func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, log: zerolog.Nop()}
+	root := newRoot(e)
+	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	err := root.ExecuteContext(ctx)
+	var ee exitError
+	switch {
+	case err == nil:
+		return e.exit
+	case errors.As(err, &ee):
+		return ee.code
+	default:
+		fmt.Fprintf(stderr, "keytrail: %v\n", err)
+		return ExitError
+	}
+}
+
+type globalFlags struct {
+	logLevel  string
+	logFormat string
+	config    string
+}
+
+func newRoot(e *env) *cobra.Command {
+	g := &globalFlags{}
+	root := &cobra.Command{
+		Use:           "keytrail",
+		Short:         "Find leaked credentials and follow them to the cloud",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		PersistentPreRunE: func(cmd *cobra.Command, args []string) error {
+			l, err := newLogger(e.stderr, g.logLevel, g.logFormat)
+			if err != nil {
+				return err
+			}
+			e.log = l
+			return nil
+		},
+	}
+	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
+	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (console on a terminal), console, json")
+	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default: .keytrail.toml at the scanned root if present)")
+	root.AddCommand(newScanCmd(e, g), newRulesCmd(e, g), newVersionCmd(e))
+	return root
+}
+
+func newLogger(w io.Writer, level, format string) (zerolog.Logger, error) {
+	lvl, err := zerolog.ParseLevel(level)
+	if err != nil || level == "" {
+		return zerolog.Nop(), fmt.Errorf("--log-level %q: want debug, info, warn or error", level)
+	}
+	tty := isTerminal(w)
+	switch format {
+	case "json":
+	case "auto", "console":
+		if format == "console" || tty {
+			w = zerolog.ConsoleWriter{Out: w, NoColor: !tty, TimeFormat: "15:04:05"}
+		}
+	default:
+		return zerolog.Nop(), fmt.Errorf("--log-format %q: want auto, console or json", format)
+	}
+	return zerolog.New(w).Level(lvl).With().Timestamp().Logger(), nil
+}
+
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && (isatty.IsTerminal(f.Fd()) || isatty.IsCygwinTerminal(f.Fd()))
+}
+
+func newVersionCmd(e *env) *cobra.Command {
+	return &cobra.Command{
+		Use:   "version",
+		Short: "Print the version",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			v := Version
+			if bi, ok := debug.ReadBuildInfo(); ok && v == "dev" && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+				v = bi.Main.Version
+			}
+			fmt.Fprintf(e.stdout, "keytrail %s\n", v)
+			return nil
+		},
+	}
+}

@@ -1,0 +1,243 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/keytrail/keytrail/internal/config"
+	"github.com/keytrail/keytrail/internal/report"
+	"github.com/keytrail/keytrail/rules"
+	"github.com/keytrail/keytrail/scanner"
+	"github.com/keytrail/keytrail/scanner/source"
+)
+
+// scanFlags are shared by every scan subcommand.
+type scanFlags struct {
+	format        string
+	output        string
+	showSecrets   bool
+	exitCode      int
+	maxFileSize   int64
+	reportInvalid bool
+	minConfidence string
+	workers       int
+	noProgress    bool
+	sarifCategory string
+}
+
+func (f *scanFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVarP(&f.format, "format", "f", "text", "report format: "+strings.Join(report.Formats, ", "))
+	fl.StringVarP(&f.output, "output", "o", "", "write the report to this file instead of standard output")
+	fl.BoolVar(&f.showSecrets, "show-secrets", false, "print secrets in full (redacted by default everywhere)")
+	fl.IntVar(&f.exitCode, "exit-code", ExitFindings, "exit code when findings are reported")
+	fl.Int64Var(&f.maxFileSize, "max-file-size", 100<<20, "skip files larger than this many bytes (0: no limit)")
+	fl.BoolVar(&f.reportInvalid, "report-invalid", false, "also report tokens that fail their checksum/structure check, marked invalid")
+	fl.StringVar(&f.minConfidence, "min-confidence", "low", "drop findings below this confidence: low, medium, high")
+	fl.IntVar(&f.workers, "workers", 0, "scan workers (default: number of CPUs)")
+	fl.BoolVar(&f.noProgress, "no-progress", false, "never show the progress bar")
+	fl.StringVar(&f.sarifCategory, "sarif-category", "", "SARIF automationDetails.id, so several scans of one repo do not overwrite each other")
+}
+
+func newScanCmd(e *env, g *globalFlags) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "scan",
+		Short: "Scan for leaked secrets",
+		Long:  "Scan directories, standard input, logs or git history for leaked secrets.\n\nExit codes: 0 clean, 1 findings (see --exit-code), 2 something could not be scanned.",
+	}
+	cmd.AddCommand(newScanDirCmd(e, g), newScanStdinCmd(e, g), newScanLogsCmd(e, g))
+	return cmd
+}
+
+func newScanDirCmd(e *env, g *globalFlags) *cobra.Command {
+	sf := &scanFlags{}
+	var noIgnore bool
+	cmd := &cobra.Command{
+		Use:   "dir PATH...",
+		Short: "Scan files and directory trees (honours .gitignore)",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src := &source.Dir{Roots: args, NoIgnore: noIgnore}
+			return runScan(cmd.Context(), e, g, sf, src, configRoot(args[0]))
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().BoolVar(&noIgnore, "no-ignore", false, "scan files .gitignore excludes too")
+	return cmd
+}
+
+func newScanStdinCmd(e *env, g *globalFlags) *cobra.Command {
+	sf := &scanFlags{}
+	var label string
+	cmd := &cobra.Command{
+		Use:   "stdin",
+		Short: "Scan standard input",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return runScan(cmd.Context(), e, g, sf, &source.Reader{Label: label, R: e.stdin}, ".")
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().StringVar(&label, "label", "stdin", "name to report findings under")
+	return cmd
+}
+
+func newScanLogsCmd(e *env, g *globalFlags) *cobra.Command {
+	sf := &scanFlags{}
+	var maxDecomp int64
+	cmd := &cobra.Command{
+		Use:   "logs PATH...",
+		Short: "Scan log files: plain text, JSON lines, .gz, directories of rotated logs",
+		Args:  cobra.MinimumNArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			src := &source.Logs{Paths: args, MaxDecompressed: maxDecomp}
+			// Logs are streamed: the per-file size limit applies to
+			// what is read, so a huge log is scanned whole by default.
+			if !cmd.Flags().Changed("max-file-size") {
+				sf.maxFileSize = 0
+			}
+			return runScan(cmd.Context(), e, g, sf, src, ".")
+		},
+	}
+	sf.register(cmd)
+	cmd.Flags().Int64Var(&maxDecomp, "max-decompressed-size", source.DefaultMaxDecompressed, "stop reading a compressed log after this many decompressed bytes (gzip bomb guard)")
+	return cmd
+}
+
+// configRoot is where .keytrail.toml is looked for: the scanned directory.
+func configRoot(p string) string {
+	if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+		return p
+	}
+	return "."
+}
+
+func loadConfig(flag, root string) (*config.Config, error) {
+	path := flag
+	if path == "" {
+		p, ok := config.Find(root)
+		if !ok {
+			return nil, nil
+		}
+		path = p
+	}
+	return config.Load(path)
+}
+
+// scanSetup is everything a scan needs besides its source.
+type scanSetup struct {
+	set    *rules.Set
+	engine *scanner.Engine
+}
+
+func buildEngine(g *globalFlags, sf *scanFlags, root string) (*scanSetup, error) {
+	if !slices.Contains(report.Formats, sf.format) {
+		return nil, fmt.Errorf("--format %q: want one of %s", sf.format, strings.Join(report.Formats, ", "))
+	}
+	switch sf.minConfidence {
+	case rules.ConfidenceLow, rules.ConfidenceMedium, rules.ConfidenceHigh:
+	default:
+		return nil, fmt.Errorf("--min-confidence %q: want low, medium or high", sf.minConfidence)
+	}
+	cfg, err := loadConfig(g.config, root)
+	if err != nil {
+		return nil, err
+	}
+	set, err := cfg.RuleSet()
+	if err != nil {
+		return nil, err
+	}
+	eng, err := scanner.NewEngine(set, scanner.Options{
+		MaxFileSize:   sf.maxFileSize,
+		ReportInvalid: sf.reportInvalid,
+		MinConfidence: sf.minConfidence,
+		Allowlist:     cfg.GlobalAllowlist(),
+	})
+	if err != nil {
+		return nil, err
+	}
+	return &scanSetup{set: set, engine: eng}, nil
+}
+
+// runScan runs a source and reports; it sets e.exit.
+func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src scanner.Source, root string) error {
+	setup, err := buildEngine(g, sf, root)
+	if err != nil {
+		return err
+	}
+	start := time.Now()
+	prog := newProgress(ctx, e.stderr, sf.noProgress)
+	s := &scanner.Scanner{Engine: setup.engine, Workers: sf.workers, Log: e.log, Progress: prog}
+	res, err := s.Run(ctx, src)
+	prog.Done()
+	if err != nil {
+		return err
+	}
+	e.log.Info().Int64("items", res.Stats.Items).Int64("bytes", res.Stats.Bytes).
+		Int("findings", len(res.Findings)).Dur("elapsed", time.Since(start)).Msg("scan finished")
+	if err := writeReport(e, sf, setup, res); err != nil {
+		return err
+	}
+	for _, se := range res.Errors {
+		fmt.Fprintf(e.stderr, "keytrail: not scanned: %s\n", se.Error())
+	}
+	switch {
+	case len(res.Errors) > 0:
+		e.exit = ExitError
+	case len(res.Findings) > 0:
+		e.exit = sf.exitCode
+	default:
+		e.exit = ExitClean
+	}
+	return nil
+}
+
+func writeReport(e *env, sf *scanFlags, setup *scanSetup, res *scanner.Result) error {
+	var w io.Writer = e.stdout
+	color := isTerminal(e.stdout)
+	if sf.output != "" {
+		f, err := os.Create(sf.output)
+		if err != nil {
+			return fmt.Errorf("--output: %w", err)
+		}
+		defer f.Close()
+		w = f
+		color = false
+	}
+	opts := report.Options{
+		ShowSecrets:   sf.showSecrets,
+		Color:         color,
+		Stats:         res.Stats,
+		Errors:        len(res.Errors),
+		Version:       Version,
+		SARIFCategory: sf.sarifCategory,
+		Rules:         ruleInfos(setup.set),
+	}
+	if err := report.Write(w, sf.format, res.Findings, opts); err != nil {
+		return fmt.Errorf("writing %s report: %w", sf.format, err)
+	}
+	if sf.output != "" {
+		if f, ok := w.(*os.File); ok {
+			if err := f.Close(); err != nil {
+				return fmt.Errorf("--output %s: %w", sf.output, err)
+			}
+		}
+	}
+	return nil
+}
+
+func ruleInfos(set *rules.Set) []report.RuleInfo {
+	out := make([]report.RuleInfo, 0, len(set.Rules))
+	for _, r := range set.Rules {
+		out = append(out, report.RuleInfo{ID: r.ID, Description: r.Description, Provider: r.Provider,
+			Severity: r.Severity, Remediation: r.Remediation, Tags: r.Tags})
+	}
+	return out
+}

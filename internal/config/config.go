@@ -1,0 +1,125 @@
+// Package config reads a user's .keytrail.toml (or --config file) and
+// turns it, with the built-in rules, into the rule set and global
+// allowlist a scan uses.
+package config
+
+import (
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/BurntSushi/toml"
+
+	"github.com/keytrail/keytrail/rules"
+)
+
+// FileName is the config file looked for at the scanned root.
+const FileName = ".keytrail.toml"
+
+// Config is the shape of .keytrail.toml.
+type Config struct {
+	// Extends: "builtin" (default) keeps the built-in rules; "none" starts empty.
+	Extends string `toml:"extends"`
+	// Disable lists built-in rule ids to turn off.
+	Disable   []string        `toml:"disable"`
+	Rules     []*rules.Rule   `toml:"rule"`
+	Allowlist rules.Allowlist `toml:"allowlist"`
+
+	path string
+}
+
+// Load reads a config file. Errors name the file and, where the TOML
+// decoder knows them, the line and field.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	var c Config
+	md, err := toml.Decode(string(data), &c)
+	if err != nil {
+		var pe toml.ParseError
+		if errors.As(err, &pe) {
+			return nil, fmt.Errorf("config %s: line %d: %s", path, pe.Position.Line, pe.Message)
+		}
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if und := md.Undecoded(); len(und) > 0 {
+		return nil, fmt.Errorf("config %s: unknown field %q", path, und[0].String())
+	}
+	c.path = path
+	for _, r := range c.Rules {
+		r.Source = path
+	}
+	if err := c.Allowlist.Compile(); err != nil {
+		return nil, fmt.Errorf("config %s: field allowlist: %w", path, err)
+	}
+	switch c.Extends {
+	case "", "builtin", "none":
+	default:
+		return nil, fmt.Errorf("config %s: field extends: %q is not \"builtin\" or \"none\"", path, c.Extends)
+	}
+	return &c, nil
+}
+
+// Find returns the config at root, if there is one.
+func Find(root string) (string, bool) {
+	p := filepath.Join(root, FileName)
+	if fi, err := os.Stat(p); err == nil && fi.Mode().IsRegular() {
+		return p, true
+	}
+	return "", false
+}
+
+// RuleSet builds the rule set: built-ins (unless extends = "none") minus
+// disabled ids, with user rules added or replacing built-ins of the same id.
+func (c *Config) RuleSet() (*rules.Set, error) {
+	var base []*rules.Rule
+	if c == nil || c.Extends != "none" {
+		var err error
+		base, err = rules.BuiltinRules()
+		if err != nil {
+			return nil, err
+		}
+	}
+	if c == nil {
+		return rules.NewSet(base, rules.DefaultValidators())
+	}
+	known := map[string]bool{}
+	for _, r := range base {
+		known[r.ID] = true
+	}
+	off := map[string]bool{}
+	for _, id := range c.Disable {
+		if !known[id] {
+			return nil, fmt.Errorf("config %s: field disable: no built-in rule %q", c.path, id)
+		}
+		off[id] = true
+	}
+	override := map[string]*rules.Rule{}
+	for _, r := range c.Rules {
+		override[r.ID] = r
+	}
+	var all []*rules.Rule
+	for _, r := range base {
+		if off[r.ID] || override[r.ID] != nil {
+			continue
+		}
+		all = append(all, r)
+	}
+	all = append(all, c.Rules...)
+	set, err := rules.NewSet(all, rules.DefaultValidators())
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return set, nil
+}
+
+// GlobalAllowlist returns the config's allowlist, or nil.
+func (c *Config) GlobalAllowlist() *rules.Allowlist {
+	if c == nil {
+		return nil
+	}
+	return &c.Allowlist
+}

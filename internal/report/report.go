@@ -1,0 +1,208 @@
+// Package report writes findings for people and machines: text, JSON,
+// JSON lines and CSV here; SARIF and GitHub annotations in their own files.
+// Secrets are redacted before any writer sees them unless the caller opts
+// out, so no format can leak one by accident.
+package report
+
+import (
+	"encoding/csv"
+	"encoding/json"
+	"fmt"
+	"io"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/keytrail/keytrail/scanner"
+)
+
+// Options control every writer.
+type Options struct {
+	ShowSecrets bool
+	Color       bool
+	// Summary for the text format's last line.
+	Stats  scanner.Stats
+	Errors int
+	// Tool info and SARIF settings.
+	Version       string
+	SARIFCategory string
+	Rules         []RuleInfo
+}
+
+// RuleInfo is what SARIF needs to know about a rule.
+type RuleInfo struct {
+	ID, Description, Provider, Severity, Remediation string
+	Tags                                             []string
+}
+
+// Formats lists the accepted --format values.
+var Formats = []string{"text", "json", "jsonl", "csv", "sarif", "github"}
+
+// Write renders findings in the format.
+func Write(w io.Writer, format string, fs []scanner.Finding, o Options) error {
+	if !o.ShowSecrets {
+		red := make([]scanner.Finding, len(fs))
+		for i, f := range fs {
+			red[i] = f.Redacted()
+		}
+		fs = red
+	}
+	switch format {
+	case "text", "":
+		return writeText(w, fs, o)
+	case "json":
+		if fs == nil {
+			fs = []scanner.Finding{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(fs)
+	case "jsonl":
+		enc := json.NewEncoder(w)
+		for _, f := range fs {
+			if err := enc.Encode(f); err != nil {
+				return err
+			}
+		}
+		return nil
+	case "csv":
+		return writeCSV(w, fs)
+	case "sarif":
+		return writeSARIF(w, fs, o)
+	case "github":
+		return writeGitHub(w, fs)
+	}
+	return fmt.Errorf("unknown format %q (want one of %s)", format, strings.Join(Formats, ", "))
+}
+
+const (
+	ansiReset = "\x1b[0m"
+	ansiBold  = "\x1b[1m"
+	ansiRed   = "\x1b[31m"
+	ansiYel   = "\x1b[33m"
+	ansiDim   = "\x1b[2m"
+)
+
+func writeText(w io.Writer, fs []scanner.Finding, o Options) error {
+	c := func(code, s string) string {
+		if !o.Color {
+			return s
+		}
+		return code + s + ansiReset
+	}
+	for _, f := range fs {
+		sev := f.Severity
+		switch sev {
+		case "critical", "high":
+			sev = c(ansiRed, sev)
+		case "medium":
+			sev = c(ansiYel, sev)
+		}
+		fmt.Fprintf(w, "%s %s %s %s\n", c(ansiBold, fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)), f.RuleID, sev, f.Description)
+		fmt.Fprintf(w, "    secret: %s  confidence: %s  fingerprint: %s\n", f.Secret, f.Confidence, f.Fingerprint)
+		if f.Valid != nil && !*f.Valid {
+			fmt.Fprintf(w, "    %s\n", c(ansiDim, "checksum/structure invalid (shown because of --report-invalid)"))
+		}
+		if f.Decoded != "" {
+			fmt.Fprintf(w, "    decoded: %s\n", f.Decoded)
+		}
+		if len(f.Meta) > 0 {
+			keys := make([]string, 0, len(f.Meta))
+			for k := range f.Meta {
+				if k != "item_key" {
+					keys = append(keys, k)
+				}
+			}
+			sort.Strings(keys)
+			for _, k := range keys {
+				fmt.Fprintf(w, "    %s: %s\n", k, f.Meta[k])
+			}
+		}
+		if f.Commit != "" {
+			fmt.Fprintf(w, "    commit: %s  author: %s <%s>  date: %s\n", shortSHA(f.Commit), f.Author, f.Email, f.Date.Format("2006-01-02"))
+			if f.Message != "" {
+				fmt.Fprintf(w, "    message: %s\n", f.Message)
+			}
+		}
+		if f.PresentAtHead != nil {
+			fmt.Fprintf(w, "    present at HEAD: %v\n", *f.PresentAtHead)
+		}
+		if f.OtherLocations > 0 {
+			fmt.Fprintf(w, "    also in %d other location(s)\n", f.OtherLocations)
+		}
+		for _, l := range f.Locations {
+			fmt.Fprintf(w, "    at %s:%d %s\n", l.File, l.Line, shortSHA(l.Commit))
+		}
+	}
+	summary := fmt.Sprintf("%d finding(s) in %d item(s), %s scanned", len(fs), o.Stats.Items, humanBytes(o.Stats.Bytes))
+	if o.Stats.Skipped > 0 {
+		summary += fmt.Sprintf(", %d skipped (binary or over size limit)", o.Stats.Skipped)
+	}
+	if o.Errors > 0 {
+		summary += fmt.Sprintf(", %d input(s) could not be scanned completely", o.Errors)
+	}
+	if len(fs) > 0 {
+		summary = c(ansiRed, summary)
+	}
+	_, err := fmt.Fprintln(w, summary)
+	return err
+}
+
+func shortSHA(s string) string {
+	if len(s) > 12 {
+		return s[:12]
+	}
+	return s
+}
+
+func humanBytes(n int64) string {
+	switch {
+	case n >= 1<<30:
+		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))
+	case n >= 1<<20:
+		return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
+	case n >= 1<<10:
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%d B", n)
+}
+
+func writeCSV(w io.Writer, fs []scanner.Finding) error {
+	cw := csv.NewWriter(w)
+	cw.Write([]string{"rule_id", "description", "severity", "confidence", "file", "line", "column", "end_line", "end_column", "secret", "fingerprint", "entropy", "commit", "author", "email", "date"})
+	for _, f := range fs {
+		date := ""
+		if !f.Date.IsZero() {
+			date = f.Date.UTC().Format("2006-01-02T15:04:05Z")
+		}
+		cw.Write([]string{f.RuleID, f.Description, f.Severity, f.Confidence, f.File,
+			strconv.Itoa(f.Line), strconv.Itoa(f.Column), strconv.Itoa(f.EndLine), strconv.Itoa(f.EndColumn),
+			f.Secret, f.Fingerprint, strconv.FormatFloat(f.Entropy, 'f', 2, 64), f.Commit, f.Author, f.Email, date})
+	}
+	cw.Flush()
+	return cw.Error()
+}
+
+// writeGitHub prints GitHub Actions workflow commands so findings show up
+// inline on a pull request without code scanning.
+func writeGitHub(w io.Writer, fs []scanner.Finding) error {
+	for _, f := range fs {
+		msg := fmt.Sprintf("%s: %s (secret %s, fingerprint %s)", f.RuleID, f.Description, f.Secret, f.Fingerprint)
+		if _, err := fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,title=%s::%s\n",
+			ghProp(f.File), f.Line, f.Column, f.EndLine, f.EndColumn, ghProp("Leaked secret: "+f.RuleID), ghData(msg)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// Escaping per the Actions toolkit's command encoding.
+func ghData(s string) string {
+	r := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A")
+	return r.Replace(s)
+}
+
+func ghProp(s string) string {
+	r := strings.NewReplacer("%", "%25", "\r", "%0D", "\n", "%0A", ":", "%3A", ",", "%2C")
+	return r.Replace(s)
+}

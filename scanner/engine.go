@@ -1,0 +1,382 @@
+package scanner
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"sort"
+	"unicode/utf8"
+
+	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
+
+	"github.com/keytrail/keytrail/rules"
+)
+
+// Options tune the engine. The zero value is usable.
+type Options struct {
+	// MaxFileSize skips items larger than this many bytes (0: no limit).
+	MaxFileSize int64
+	// WindowSize is how much of an item is searched at once; items are
+	// streamed through windows so memory stays bounded on any input.
+	WindowSize int
+	// Overlap is how many bytes consecutive windows share. Matches up to
+	// Overlap/2 bytes long are found exactly once across a boundary.
+	Overlap int
+	// ReportInvalid keeps matches whose offline validator failed.
+	ReportInvalid bool
+	// MinConfidence drops findings below it ("low", "medium", "high").
+	MinConfidence string
+	// Allowlist applies to every rule (from the user's config).
+	Allowlist *rules.Allowlist
+}
+
+const (
+	defaultWindow  = 1 << 20
+	defaultOverlap = 64 << 10
+	sniffLen       = 8000
+)
+
+// Engine finds secrets in content. It is safe for concurrent use; each
+// goroutine scanning needs its own Worker.
+type Engine struct {
+	rules   []*rules.Rule
+	ac      ahocorasick.AhoCorasick
+	kwRules [][]int // keyword pattern index -> indices into rules
+	opts    Options
+}
+
+// NewEngine builds the keyword automaton over all rules' keywords.
+func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
+	if opts.WindowSize <= 0 {
+		opts.WindowSize = defaultWindow
+	}
+	if opts.Overlap <= 0 {
+		opts.Overlap = defaultOverlap
+	}
+	if opts.Overlap >= opts.WindowSize {
+		return nil, fmt.Errorf("engine: overlap %d must be smaller than window %d", opts.Overlap, opts.WindowSize)
+	}
+	e := &Engine{rules: set.Rules, opts: opts}
+	index := map[string]int{}
+	var patterns []string
+	for ri, r := range set.Rules {
+		for _, k := range r.Keywords {
+			pi, ok := index[k]
+			if !ok {
+				pi = len(patterns)
+				index[k] = pi
+				patterns = append(patterns, k)
+				e.kwRules = append(e.kwRules, nil)
+			}
+			e.kwRules[pi] = append(e.kwRules[pi], ri)
+		}
+	}
+	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
+		AsciiCaseInsensitive: true,
+		MatchKind:            ahocorasick.StandardMatch,
+		DFA:                  true,
+	})
+	e.ac = b.Build(patterns)
+	return e, nil
+}
+
+// Rules returns the engine's rules.
+func (e *Engine) Rules() []*rules.Rule { return e.rules }
+
+// Worker holds one goroutine's reusable buffers.
+type Worker struct {
+	e      *Engine
+	buf    []byte
+	hits   [][]int // per rule: keyword hit offsets in the current window
+	active []int   // rules with hits in the current window
+}
+
+// NewWorker returns a worker with its own window buffer.
+func (e *Engine) NewWorker() *Worker {
+	return &Worker{
+		e:    e,
+		buf:  make([]byte, e.opts.WindowSize+e.opts.Overlap),
+		hits: make([][]int, len(e.rules)),
+	}
+}
+
+// ErrBinary is returned by Scan for content that looks binary.
+var ErrBinary = errors.New("binary content skipped")
+
+// rawMatch is a rule match with offsets absolute in the item.
+type rawMatch struct {
+	rule  int
+	m     rules.Match
+	start int64 // absolute offset of the match
+	sec   int64 // absolute offset of the secret
+	line  int
+	col   int
+	eline int
+	ecol  int
+	text  string // the line(s) the match is on, bounded
+}
+
+// Scan streams r through windows and returns the findings in it. path is
+// used for path allowlists and in the findings. A read error ends the scan
+// of this item but the findings before it are returned with the error.
+func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool) ([]Finding, int64, error) {
+	e := w.e
+	if e.opts.Allowlist != nil && e.opts.Allowlist.AllowsPath(path) {
+		return nil, 0, nil
+	}
+	var (
+		matches  []rawMatch
+		base     int64 // absolute offset of buf[0]
+		filled   int   // bytes valid in buf
+		line     = 1   // line number at buf[0]
+		lastNL   int64 = -1
+		total    int64
+		first    = true
+		readErr  error
+		eof      bool
+		window   = e.opts.WindowSize + e.opts.Overlap
+		half     = e.opts.Overlap / 2
+	)
+	for !eof {
+		if err := ctx.Err(); err != nil {
+			return nil, total, err
+		}
+		// Fill the buffer.
+		for filled < window {
+			n, err := r.Read(w.buf[filled:window])
+			filled += n
+			total += int64(n)
+			if err != nil {
+				if err != io.EOF {
+					readErr = err
+				}
+				eof = true
+				break
+			}
+			if e.opts.MaxFileSize > 0 && total > e.opts.MaxFileSize {
+				return nil, total, &SizeLimitError{Limit: e.opts.MaxFileSize}
+			}
+		}
+		data := w.buf[:filled]
+		if first {
+			if sniff && looksBinary(data) {
+				return nil, total, ErrBinary
+			}
+			first = false
+		}
+		ownedFrom := 0
+		if base > 0 {
+			ownedFrom = half
+		}
+		ownedTo := len(data)
+		if !eof {
+			ownedTo = len(data) - half
+		}
+		found := w.scanWindow(data, ownedFrom, ownedTo)
+		// Resolve line/column for this window's matches in offset order.
+		sort.Slice(found, func(i, j int) bool { return found[i].start < found[j].start })
+		cur, curLine := 0, line
+		for i := range found {
+			m := &found[i]
+			rel := int(m.start - base)
+			curLine += bytes.Count(data[cur:rel], nl)
+			cur = rel
+			m.line = curLine
+			ls := bytes.LastIndexByte(data[:rel], '\n')
+			var lineStartAbs int64
+			if ls >= 0 {
+				lineStartAbs = base + int64(ls) + 1
+				m.col = utf8.RuneCount(data[ls+1:rel]) + 1
+			} else {
+				lineStartAbs = lastNL + 1
+				m.col = int(base+int64(rel)-lineStartAbs) + 1
+			}
+			secRel := int(m.sec - base)
+			// Report the secret's own position, not the start of its context.
+			m.line += bytes.Count(data[rel:secRel], nl)
+			if ls2 := bytes.LastIndexByte(data[:secRel], '\n'); ls2 >= 0 {
+				m.col = utf8.RuneCount(data[ls2+1:secRel]) + 1
+			} else {
+				m.col = int(base+int64(secRel)-lineStartAbs) + 1
+			}
+			secEnd := secRel + (m.m.SecretEnd - m.m.SecretStart)
+			m.eline = m.line + bytes.Count(data[secRel:secEnd], nl)
+			if le := bytes.LastIndexByte(data[secRel:secEnd], '\n'); le >= 0 {
+				m.ecol = utf8.RuneCount(data[secRel+le+1 : secEnd])
+			} else {
+				m.ecol = m.col + utf8.RuneCount(data[secRel:secEnd]) - 1
+			}
+			m.text = lineAround(data, secRel, secEnd)
+		}
+		matches = append(matches, found...)
+		if eof {
+			break
+		}
+		// Slide: keep the last Overlap bytes as the start of the next window.
+		keep := e.opts.Overlap
+		shift := len(data) - keep
+		line += bytes.Count(data[:shift], nl)
+		if i := bytes.LastIndexByte(data[:shift], '\n'); i >= 0 {
+			lastNL = base + int64(i)
+		}
+		copy(w.buf, data[shift:])
+		filled = keep
+		base += int64(shift)
+	}
+	fs := w.toFindings(path, matches)
+	if readErr != nil {
+		return fs, total, readErr
+	}
+	return fs, total, nil
+}
+
+var nl = []byte{'\n'}
+
+// SizeLimitError reports content over the configured size limit.
+type SizeLimitError struct{ Limit int64 }
+
+func (e *SizeLimitError) Error() string {
+	return fmt.Sprintf("larger than the size limit of %d bytes; skipped", e.Limit)
+}
+
+// looksBinary sniffs like git does: a NUL byte early on means binary.
+func looksBinary(data []byte) bool {
+	n := len(data)
+	if n > sniffLen {
+		n = sniffLen
+	}
+	return bytes.IndexByte(data[:n], 0) >= 0
+}
+
+// lineAround returns the text of the line(s) holding [s,e), bounded so a
+// huge single-line file does not copy megabytes per finding.
+func lineAround(data []byte, s, e int) string {
+	const maxSide = 512
+	ls := bytes.LastIndexByte(data[:s], '\n') + 1
+	if s-ls > maxSide {
+		ls = s - maxSide
+	}
+	le := bytes.IndexByte(data[e:], '\n')
+	if le < 0 {
+		le = len(data)
+	} else {
+		le += e
+	}
+	if le-e > maxSide {
+		le = e + maxSide
+	}
+	return string(data[ls:le])
+}
+
+// scanWindow runs the keyword prefilter over data and the triggered rules'
+// regexes near each hit. Only matches starting in [from, to) are kept.
+func (w *Worker) scanWindow(data []byte, from, to int) []rawMatch {
+	e := w.e
+	w.active = w.active[:0]
+	it := e.ac.IterOverlappingByte(data)
+	for m := it.Next(); m != nil; m = it.Next() {
+		for _, ri := range e.kwRules[m.Pattern()] {
+			if len(w.hits[ri]) == 0 {
+				w.active = append(w.active, ri)
+			}
+			w.hits[ri] = append(w.hits[ri], m.Start())
+		}
+	}
+	var out []rawMatch
+	for _, ri := range w.active {
+		r := e.rules[ri]
+		hits := w.hits[ri]
+		regStart, regEnd := -1, -1
+		flush := func() {
+			if regStart < 0 {
+				return
+			}
+			for _, m := range r.FindAll(data[regStart:regEnd], e.opts.ReportInvalid) {
+				abs := regStart + m.Start
+				if abs < from || abs >= to {
+					continue
+				}
+				m.Start += regStart
+				m.End += regStart
+				m.SecretStart += regStart
+				m.SecretEnd += regStart
+				out = append(out, rawMatch{rule: ri, m: m, start: int64(abs), sec: int64(m.SecretStart)})
+			}
+		}
+		for _, h := range hits {
+			s, en := region(data, h, r.Context, r.Multiline)
+			if regStart >= 0 && s <= regEnd {
+				if en > regEnd {
+					regEnd = en
+				}
+				continue
+			}
+			flush()
+			regStart, regEnd = s, en
+		}
+		flush()
+		w.hits[ri] = hits[:0]
+	}
+	// Overlapping regions of one rule can yield the same match twice.
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].rule != out[j].rule {
+			return out[i].rule < out[j].rule
+		}
+		return out[i].start < out[j].start
+	})
+	dedup := out[:0]
+	for i, m := range out {
+		if i > 0 && m.rule == out[i-1].rule && m.sec == out[i-1].sec && m.m.Secret == out[i-1].m.Secret {
+			continue
+		}
+		dedup = append(dedup, m)
+	}
+	return dedup
+}
+
+// region is the span a rule's regex sees around a keyword hit at h: the
+// hit's line, cut to ctx bytes either side on long lines. Multi-line rules
+// see ctx bytes after the hit's line start.
+func region(data []byte, h, ctx int, multiline bool) (int, int) {
+	lo := h - ctx
+	if lo < 0 {
+		lo = 0
+	}
+	ls := bytes.LastIndexByte(data[lo:h], '\n')
+	if ls >= 0 {
+		lo += ls + 1
+	} else {
+		lo = widenToBoundary(data, lo, -1)
+	}
+	hi := h + ctx
+	if hi > len(data) {
+		hi = len(data)
+	}
+	if !multiline {
+		if le := bytes.IndexByte(data[h:hi], '\n'); le >= 0 {
+			hi = h + le
+		} else {
+			hi = widenToBoundary(data, hi, 1)
+		}
+	}
+	return lo, hi
+}
+
+// widenToBoundary moves a cut point on a long line outward (by at most 1
+// KiB) to a byte that cannot be inside a token, so a regex never sees half
+// a token as a whole one.
+func widenToBoundary(data []byte, i, dir int) int {
+	for n := 0; n < 1024; n++ {
+		if i <= 0 || i >= len(data) {
+			return i
+		}
+		switch data[i] {
+		case ' ', '\t', '\n', '\r', '"', '\'', '`', ',', ';', '<', '>', '(', ')', '[', ']', '{', '}':
+			return i
+		}
+		i += dir
+	}
+	return i
+}

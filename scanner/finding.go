@@ -1,0 +1,152 @@
+// Package scanner is keytrail's detection core: sources yield items, the
+// engine finds secrets in them, and findings come out, deduplicated and
+// fingerprinted, for reports, audit and remediation.
+package scanner
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"sort"
+	"strings"
+	"time"
+)
+
+// Finding is one detected secret at one location.
+type Finding struct {
+	RuleID      string   `json:"rule_id"`
+	Description string   `json:"description"`
+	Provider    string   `json:"provider,omitempty"`
+	Severity    string   `json:"severity"`
+	Confidence  string   `json:"confidence"`
+	Tags        []string `json:"tags,omitempty"`
+
+	File        string `json:"file"`
+	Line        int    `json:"line"`
+	Column      int    `json:"column"`
+	EndLine     int    `json:"end_line"`
+	EndColumn   int    `json:"end_column"`
+	Secret      string `json:"secret"`
+	Match       string `json:"match"`
+	Entropy     float64 `json:"entropy"`
+	Fingerprint string  `json:"fingerprint"`
+
+	// Valid is the offline validator's verdict; nil when the rule has none.
+	Valid *bool `json:"valid,omitempty"`
+	// Decoded names the encodings a secret was found under, e.g. "base64".
+	Decoded string            `json:"decoded,omitempty"`
+	Meta    map[string]string `json:"meta,omitempty"`
+
+	// Git provenance, filled by history sources.
+	Commit         string    `json:"commit,omitempty"`
+	Author         string    `json:"author,omitempty"`
+	Email          string    `json:"email,omitempty"`
+	Date           time.Time `json:"date,omitempty"`
+	Message        string    `json:"message,omitempty"`
+	PresentAtHead  *bool     `json:"present_at_head,omitempty"`
+	OtherLocations int       `json:"other_locations,omitempty"`
+	Locations      []Location `json:"locations,omitempty"`
+
+	// Later stages (live validation, audit) record their verdicts here.
+	Status map[string]string `json:"status,omitempty"`
+}
+
+// Location is one more place a secret was seen.
+type Location struct {
+	File   string `json:"file"`
+	Line   int    `json:"line"`
+	Commit string `json:"commit,omitempty"`
+}
+
+// Fingerprint identifies a secret at a path for one rule. It leaves out
+// line and commit so that unrelated edits do not change it.
+func Fingerprint(ruleID, path, secret string) string {
+	h := sha256.New()
+	h.Write([]byte(ruleID))
+	h.Write([]byte{0})
+	h.Write([]byte(path))
+	h.Write([]byte{0})
+	h.Write([]byte(secret))
+	return hex.EncodeToString(h.Sum(nil))[:32]
+}
+
+// SecretHash is a one-way digest of a secret alone, for matching the same
+// key across paths without storing it.
+func SecretHash(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])[:32]
+}
+
+// Redact returns a short, safe hint of a secret: at most a recognisable
+// prefix (up to the first separator for prefixed tokens, else 4 chars).
+func Redact(secret string) string {
+	if secret == "" {
+		return ""
+	}
+	n := 4
+	if i := strings.IndexAny(secret, "_-."); i > 0 && i <= 12 {
+		n = i + 1
+	}
+	if strings.HasPrefix(secret, "-----BEGIN") {
+		if i := strings.Index(secret, "-----\n"); i > 0 || strings.Contains(secret, "KEY-----") {
+			end := strings.Index(secret[5:], "-----")
+			if end > 0 {
+				return secret[:end+10] + "…"
+			}
+		}
+	}
+	// Never reveal more than a third of a short secret.
+	if n > len(secret)/3 {
+		n = len(secret) / 3
+	}
+	return secret[:n] + "…"
+}
+
+// Redacted returns a copy with the secret and matched text hidden.
+func (f Finding) Redacted() Finding {
+	hint := Redact(f.Secret)
+	if f.Match != "" {
+		f.Match = strings.ReplaceAll(f.Match, f.Secret, hint)
+		if strings.Contains(f.Match, f.Secret) || f.Match == f.Secret {
+			f.Match = hint
+		}
+	}
+	f.Secret = hint
+	if f.Locations != nil {
+		f.Locations = append([]Location(nil), f.Locations...)
+	}
+	return f
+}
+
+var severityRank = map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
+
+// SeverityRank orders severities, most severe first; unknown ones last.
+func SeverityRank(s string) int {
+	if r, ok := severityRank[s]; ok {
+		return r
+	}
+	return 5
+}
+
+var confidenceRank = map[string]int{"low": 0, "medium": 1, "high": 2}
+
+// ConfidenceAtLeast reports whether c is at least min.
+func ConfidenceAtLeast(c, min string) bool {
+	return confidenceRank[c] >= confidenceRank[min]
+}
+
+// SortFindings orders findings by file, line, column, then rule id.
+func SortFindings(fs []Finding) {
+	sort.SliceStable(fs, func(i, j int) bool {
+		a, b := fs[i], fs[j]
+		if a.File != b.File {
+			return a.File < b.File
+		}
+		if a.Line != b.Line {
+			return a.Line < b.Line
+		}
+		if a.Column != b.Column {
+			return a.Column < b.Column
+		}
+		return a.RuleID < b.RuleID
+	})
+}

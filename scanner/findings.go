@@ -1,0 +1,112 @@
+package scanner
+
+import (
+	"sort"
+	"strings"
+
+	"github.com/keytrail/keytrail/rules"
+)
+
+// inlineAllow are the markers that suppress a finding on their line;
+// gitleaks' marker is accepted so teams can migrate without edits.
+var inlineAllow = []string{"keytrail:allow", "gitleaks:allow"}
+
+func suppressedInline(line string) bool {
+	for _, m := range inlineAllow {
+		if strings.Contains(line, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// toFindings turns an item's raw matches into findings: inline and global
+// allowlists, confidence filter, then one finding per secret location
+// (a provider rule wins over a generic one matching the same secret).
+func (w *Worker) toFindings(path string, ms []rawMatch) []Finding {
+	e := w.e
+	kept := ms[:0]
+	for _, m := range ms {
+		if suppressedInline(m.text) {
+			continue
+		}
+		if e.opts.Allowlist != nil && e.opts.Allowlist.AllowsSecret(m.m.Secret, m.text) {
+			continue
+		}
+		if e.opts.MinConfidence != "" && !ConfidenceAtLeast(m.m.Confidence, e.opts.MinConfidence) {
+			continue
+		}
+		kept = append(kept, m)
+	}
+	ms = kept
+	// Overlapping secrets: keep the most specific rule's match.
+	sort.SliceStable(ms, func(i, j int) bool {
+		if ms[i].sec != ms[j].sec {
+			return ms[i].sec < ms[j].sec
+		}
+		return better(e.rules[ms[i].rule], ms[i].m, e.rules[ms[j].rule], ms[j].m)
+	})
+	var out []Finding
+	prev := -1 // index in ms of the match last reported
+	for i, m := range ms {
+		if prev >= 0 && m.sec < ms[prev].sec+int64(len(ms[prev].m.Secret)) {
+			p := ms[prev]
+			r, pr := e.rules[m.rule], e.rules[p.rule]
+			// Same span found by two rules, or a generic rule
+			// overlapping a specific one: report once.
+			if (m.sec == p.sec && m.m.Secret == p.m.Secret) || r.Generic || pr.Generic {
+				if better(r, m.m, pr, p.m) {
+					out[len(out)-1] = w.finding(path, m)
+					prev = i
+				}
+				continue
+			}
+		}
+		out = append(out, w.finding(path, m))
+		prev = i
+	}
+	return out
+}
+
+// better reports whether match a of rule ra should be reported over b.
+func better(ra *rules.Rule, a rules.Match, rb *rules.Rule, b rules.Match) bool {
+	if ra.Generic != rb.Generic {
+		return !ra.Generic
+	}
+	if a.Confidence != b.Confidence {
+		return ConfidenceAtLeast(a.Confidence, b.Confidence)
+	}
+	if len(a.Secret) != len(b.Secret) {
+		return len(a.Secret) > len(b.Secret)
+	}
+	return ra.ID < rb.ID
+}
+
+func (w *Worker) finding(path string, m rawMatch) Finding {
+	r := w.e.rules[m.rule]
+	match := m.text
+	f := Finding{
+		RuleID:      r.ID,
+		Description: r.Description,
+		Provider:    r.Provider,
+		Severity:    r.Severity,
+		Confidence:  m.m.Confidence,
+		Tags:        r.Tags,
+		File:        path,
+		Line:        m.line,
+		Column:      m.col,
+		EndLine:     m.eline,
+		EndColumn:   m.ecol,
+		Secret:      m.m.Secret,
+		Match:       strings.TrimRight(match, "\r"),
+		Entropy:     round2(m.m.Entropy),
+		Fingerprint: Fingerprint(r.ID, path, m.m.Secret),
+		Valid:       m.m.Valid,
+	}
+	if len(m.m.Meta) > 0 {
+		f.Meta = m.m.Meta
+	}
+	return f
+}
+
+func round2(f float64) float64 { return float64(int(f*100+0.5)) / 100 }

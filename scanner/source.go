@@ -1,0 +1,59 @@
+package scanner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Item is one unit of content a source hands to the engine: a file, a log,
+// a git blob. Open is called once, by a worker, so sources never hold
+// content in memory while items wait in the queue.
+type Item struct {
+	// Path is what reports show: repo-relative for directories and git.
+	Path string
+	// Size is the content length if known, else -1.
+	Size int64
+	Open func(ctx context.Context) (io.ReadCloser, error)
+	// Provenance is attached to every finding from this item.
+	Provenance *Provenance
+	// Key, when set, identifies content for sources that deduplicate
+	// (a git blob id); findings carry it back in ItemKey.
+	Key string
+	// SkipSniff scans the item even if it looks binary.
+	SkipSniff bool
+}
+
+// Provenance is where in history an item came from.
+type Provenance struct {
+	Commit  string
+	Author  string
+	Email   string
+	Date    time.Time
+	Message string
+}
+
+// Source enumerates items. It calls emit for each and reports problems it
+// can step past (an unreadable directory) through report, carrying on.
+// Emit returns an error only when the scan is cancelled.
+type Source interface {
+	Name() string
+	Items(ctx context.Context, emit func(Item) error, report func(error)) error
+}
+
+// Finalizer is implemented by sources that post-process findings once all
+// items are scanned, e.g. to attach git provenance to blob findings.
+type Finalizer interface {
+	Finalize(ctx context.Context, fs []Finding) ([]Finding, error)
+}
+
+// ScanError is a problem with one input that stopped it being scanned
+// completely. The scan goes on; the exit code says something was missed.
+type ScanError struct {
+	Path string
+	Err  error
+}
+
+func (e *ScanError) Error() string { return fmt.Sprintf("%s: %v", e.Path, e.Err) }
+func (e *ScanError) Unwrap() error { return e.Err }
