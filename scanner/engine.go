@@ -175,6 +175,10 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 			ownedTo = len(data) - half
 		}
 		found := w.scanWindow(data, ownedFrom, ownedTo)
+		for i := range found {
+			found[i].start += base
+			found[i].sec += base
+		}
 		// Resolve line/column for this window's matches in offset order.
 		sort.Slice(found, func(i, j int) bool { return found[i].start < found[j].start })
 		cur, curLine := 0, line
@@ -185,22 +189,17 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 			cur = rel
 			m.line = curLine
 			ls := bytes.LastIndexByte(data[:rel], '\n')
-			var lineStartAbs int64
+			lineStartAbs := lastNL + 1
 			if ls >= 0 {
 				lineStartAbs = base + int64(ls) + 1
-				m.col = utf8.RuneCount(data[ls+1:rel]) + 1
-			} else {
-				lineStartAbs = lastNL + 1
-				m.col = int(base+int64(rel)-lineStartAbs) + 1
 			}
 			secRel := int(m.sec - base)
 			// Report the secret's own position, not the start of its context.
 			m.line += bytes.Count(data[rel:secRel], nl)
 			if ls2 := bytes.LastIndexByte(data[:secRel], '\n'); ls2 >= 0 {
-				m.col = utf8.RuneCount(data[ls2+1:secRel]) + 1
-			} else {
-				m.col = int(base+int64(secRel)-lineStartAbs) + 1
+				lineStartAbs = base + int64(ls2) + 1
 			}
+			m.col = column(data, base, lineStartAbs, secRel)
 			secEnd := secRel + (m.m.SecretEnd - m.m.SecretStart)
 			m.eline = m.line + bytes.Count(data[secRel:secEnd], nl)
 			if le := bytes.LastIndexByte(data[secRel:secEnd], '\n'); le >= 0 {
@@ -233,6 +232,16 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 }
 
 var nl = []byte{'\n'}
+
+// column is the 1-based character column of data[rel] on a line starting
+// at absolute offset lineStart. A line that began in an earlier window
+// (over a megabyte long) gets a byte column instead.
+func column(data []byte, base, lineStart int64, rel int) int {
+	if lineStart >= base {
+		return utf8.RuneCount(data[lineStart-base:rel]) + 1
+	}
+	return int(base+int64(rel)-lineStart) + 1
+}
 
 // SizeLimitError reports content over the configured size limit.
 type SizeLimitError struct{ Limit int64 }

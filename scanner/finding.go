@@ -79,8 +79,8 @@ func SecretHash(secret string) string {
 // Redact returns a short, safe hint of a secret: at most a recognisable
 // prefix (up to the first separator for prefixed tokens, else 4 chars).
 func Redact(secret string) string {
-	if secret == "" {
-		return ""
+	if len(secret) < 8 {
+		return "…"
 	}
 	n := 4
 	if i := strings.IndexAny(secret, "_-."); i > 0 && i <= 12 {
