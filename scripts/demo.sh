@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# make demo: build the demo repository (fake keys, generated from a fixed
+# seed) and scan it. Succeeds when keytrail finds the planted keys.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+go run ./testdata/demogen -out testdata/demo-repo || exit 2
+
+echo
+echo "== keytrail scan dir testdata/demo-repo (working tree) =="
+bin/keytrail scan dir testdata/demo-repo
+code=$?
+if bin/keytrail scan --help 2>/dev/null | grep -q "^  git "; then
+  echo
+  echo "== keytrail scan git testdata/demo-repo (full history, incl. deleted files and commit messages) =="
+  bin/keytrail scan git testdata/demo-repo
+  gcode=$?
+  [ "$gcode" -eq 1 ] || code=$gcode
+fi
+echo
+if [ "$code" -eq 1 ]; then
+  echo "demo: keytrail found the planted keys (it exits 1 on findings; secrets are redacted, add --show-secrets to see them)."
+  exit 0
+fi
+echo "demo: unexpected exit code $code" >&2
+exit 1
