@@ -30,7 +30,13 @@ type Options struct {
 	MinConfidence string
 	// Allowlist applies to every rule (from the user's config).
 	Allowlist *rules.Allowlist
+	// DecodeDepth is how many layers of base64/hex/percent/\u encoding are
+	// decoded to look for secrets inside (0: the default, 2; <0: off).
+	DecodeDepth int
 }
+
+// DefaultDecodeDepth is how deep nested encodings are followed by default.
+const DefaultDecodeDepth = 2
 
 const (
 	defaultWindow  = 1 << 20
@@ -54,6 +60,12 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 	}
 	if opts.Overlap <= 0 {
 		opts.Overlap = defaultOverlap
+	}
+	switch {
+	case opts.DecodeDepth == 0:
+		opts.DecodeDepth = DefaultDecodeDepth
+	case opts.DecodeDepth < 0:
+		opts.DecodeDepth = 0
 	}
 	if opts.Overlap >= opts.WindowSize {
 		return nil, fmt.Errorf("engine: overlap %d must be smaller than window %d", opts.Overlap, opts.WindowSize)
@@ -116,6 +128,10 @@ type rawMatch struct {
 	eline int
 	ecol  int
 	text  string // the line(s) the match is on, bounded
+	// decoded names the encodings the secret was under; span is then the
+	// length of the encoded text in the original.
+	decoded string
+	span    int
 }
 
 // Scan streams r through windows and returns the findings in it. path is
@@ -201,6 +217,9 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 			}
 			m.col = column(data, base, lineStartAbs, secRel)
 			secEnd := secRel + (m.m.SecretEnd - m.m.SecretStart)
+			if m.decoded != "" {
+				secEnd = secRel + m.span
+			}
 			m.eline = m.line + bytes.Count(data[secRel:secEnd], nl)
 			if le := bytes.LastIndexByte(data[secRel:secEnd], '\n'); le >= 0 {
 				m.ecol = utf8.RuneCount(data[secRel+le+1 : secEnd])
@@ -282,6 +301,15 @@ func lineAround(data []byte, s, e int) string {
 // scanWindow runs the keyword prefilter over data and the triggered rules'
 // regexes near each hit. Only matches starting in [from, to) are kept.
 func (w *Worker) scanWindow(data []byte, from, to int) []rawMatch {
+	out := w.matchRules(data, from, to)
+	if d := w.e.opts.DecodeDepth; d > 0 {
+		out = append(out, w.scanDecoded(data, from, to, d, "")...)
+	}
+	return out
+}
+
+// matchRules is one prefilter + regex pass over data.
+func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 	e := w.e
 	w.active = w.active[:0]
 	it := e.ac.IterOverlappingByte(data)

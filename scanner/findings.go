@@ -102,6 +102,7 @@ func (w *Worker) finding(path string, m rawMatch) Finding {
 		Entropy:     round2(m.m.Entropy),
 		Fingerprint: Fingerprint(r.ID, path, m.m.Secret),
 		Valid:       m.m.Valid,
+		Decoded:     m.decoded,
 	}
 	if len(m.m.Meta) > 0 {
 		f.Meta = m.m.Meta

@@ -30,6 +30,7 @@ type scanFlags struct {
 	workers       int
 	noProgress    bool
 	sarifCategory string
+	decodeDepth   int
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
@@ -43,6 +44,7 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.minConfidence, "min-confidence", "low", "drop findings below this confidence: low, medium, high")
 	fl.IntVar(&f.workers, "workers", 0, "scan workers (default: number of CPUs)")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "never show the progress bar")
+	fl.IntVar(&f.decodeDepth, "max-decode-depth", scanner.DefaultDecodeDepth, "decode base64/hex/percent/\\u-escaped text this many layers deep to find secrets inside (0: off)")
 	fl.StringVar(&f.sarifCategory, "sarif-category", "", "SARIF automationDetails.id, so several scans of one repo do not overwrite each other")
 }
 
@@ -52,7 +54,7 @@ func newScanCmd(e *env, g *globalFlags) *cobra.Command {
 		Short: "Scan for leaked secrets",
 		Long:  "Scan directories, standard input, logs or git history for leaked secrets.\n\nExit codes: 0 clean, 1 findings (see --exit-code), 2 something could not be scanned.",
 	}
-	cmd.AddCommand(newScanDirCmd(e, g), newScanStdinCmd(e, g), newScanLogsCmd(e, g))
+	cmd.AddCommand(newScanDirCmd(e, g), newScanStdinCmd(e, g), newScanLogsCmd(e, g), newScanGitCmd(e, g))
 	return cmd
 }
 
@@ -159,11 +161,21 @@ func buildEngine(g *globalFlags, sf *scanFlags, root string) (*scanSetup, error)
 		ReportInvalid: sf.reportInvalid,
 		MinConfidence: sf.minConfidence,
 		Allowlist:     cfg.GlobalAllowlist(),
+		DecodeDepth:   decodeDepthOption(sf.decodeDepth),
 	})
 	if err != nil {
 		return nil, err
 	}
 	return &scanSetup{set: set, engine: eng}, nil
+}
+
+// decodeDepthOption maps the flag (0 = off) to the engine's option
+// (0 = default, negative = off).
+func decodeDepthOption(flag int) int {
+	if flag <= 0 {
+		return -1
+	}
+	return flag
 }
 
 // runScan runs a source and reports; it sets e.exit.
