@@ -21,6 +21,7 @@ func extraValidators() Validators {
 		"base64-pem":        base64PEM,
 		"onepassword-sa":    onePasswordServiceAccount,
 		"json-base64-token": jsonBase64Object,
+		"discord-bot-token": discordBotToken,
 	}
 }
 
@@ -266,4 +267,23 @@ func jsonBase64Object(secret string) (bool, map[string]string) {
 		return false, nil
 	}
 	return true, map[string]string{"fields": fmt.Sprint(len(m))}
+}
+
+// discordBotToken checks that the first segment of a Discord bot token is
+// the base64 of the bot's numeric user id (a snowflake of 17 to 20 digits).
+func discordBotToken(secret string) (bool, map[string]string) {
+	first, _, ok := strings.Cut(secret, ".")
+	if !ok {
+		return false, nil
+	}
+	raw, ok := decodeBase64Any(first)
+	if !ok || len(raw) < 17 || len(raw) > 20 {
+		return false, nil
+	}
+	for _, c := range raw {
+		if c < '0' || c > '9' {
+			return false, nil
+		}
+	}
+	return true, map[string]string{"bot_id": string(raw)}
 }
