@@ -143,17 +143,17 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 		return nil, 0, nil
 	}
 	var (
-		matches  []rawMatch
-		base     int64 // absolute offset of buf[0]
-		filled   int   // bytes valid in buf
-		line     = 1   // line number at buf[0]
-		lastNL   int64 = -1
-		total    int64
-		first    = true
-		readErr  error
-		eof      bool
-		window   = e.opts.WindowSize + e.opts.Overlap
-		half     = e.opts.Overlap / 2
+		matches []rawMatch
+		base    int64     // absolute offset of buf[0]
+		filled  int       // bytes valid in buf
+		line          = 1 // line number at buf[0]
+		lastNL  int64 = -1
+		total   int64
+		first   = true
+		readErr error
+		eof     bool
+		window  = e.opts.WindowSize + e.opts.Overlap
+		half    = e.opts.Overlap / 2
 	)
 	for !eof {
 		if err := ctx.Err(); err != nil {

@@ -20,13 +20,13 @@ type Finding struct {
 	Confidence  string   `json:"confidence"`
 	Tags        []string `json:"tags,omitempty"`
 
-	File        string `json:"file"`
-	Line        int    `json:"line"`
-	Column      int    `json:"column"`
-	EndLine     int    `json:"end_line"`
-	EndColumn   int    `json:"end_column"`
-	Secret      string `json:"secret"`
-	Match       string `json:"match"`
+	File        string  `json:"file"`
+	Line        int     `json:"line"`
+	Column      int     `json:"column"`
+	EndLine     int     `json:"end_line"`
+	EndColumn   int     `json:"end_column"`
+	Secret      string  `json:"secret"`
+	Match       string  `json:"match"`
 	Entropy     float64 `json:"entropy"`
 	Fingerprint string  `json:"fingerprint"`
 
@@ -37,13 +37,13 @@ type Finding struct {
 	Meta    map[string]string `json:"meta,omitempty"`
 
 	// Git provenance, filled by history sources.
-	Commit         string    `json:"commit,omitempty"`
-	Author         string    `json:"author,omitempty"`
-	Email          string    `json:"email,omitempty"`
-	Date           time.Time `json:"date,omitempty"`
-	Message        string    `json:"message,omitempty"`
-	PresentAtHead  *bool     `json:"present_at_head,omitempty"`
-	OtherLocations int       `json:"other_locations,omitempty"`
+	Commit         string     `json:"commit,omitempty"`
+	Author         string     `json:"author,omitempty"`
+	Email          string     `json:"email,omitempty"`
+	Date           time.Time  `json:"date,omitempty"`
+	Message        string     `json:"message,omitempty"`
+	PresentAtHead  *bool      `json:"present_at_head,omitempty"`
+	OtherLocations int        `json:"other_locations,omitempty"`
 	Locations      []Location `json:"locations,omitempty"`
 
 	// Later stages (live validation, audit) record their verdicts here.
