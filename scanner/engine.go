@@ -33,6 +33,10 @@ type Options struct {
 	// DecodeDepth is how many layers of base64/hex/percent/\u encoding are
 	// decoded to look for secrets inside (0: the default, 2; <0: off).
 	DecodeDepth int
+	// NoisyPaths are path globs where generic rules are not applied
+	// (lock files, minified bundles, vendored code). Nil means
+	// DefaultNoisyPaths(); an empty non-nil slice turns the filter off.
+	NoisyPaths []string
 }
 
 // DefaultDecodeDepth is how deep nested encodings are followed by default.
@@ -51,6 +55,7 @@ type Engine struct {
 	ac      ahocorasick.AhoCorasick
 	kwRules [][]int // keyword pattern index -> indices into rules
 	opts    Options
+	noise   *noiseFilter
 }
 
 // NewEngine builds the keyword automaton over all rules' keywords.
@@ -70,7 +75,14 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 	if opts.Overlap >= opts.WindowSize {
 		return nil, fmt.Errorf("engine: overlap %d must be smaller than window %d", opts.Overlap, opts.WindowSize)
 	}
-	e := &Engine{rules: set.Rules, opts: opts}
+	if opts.NoisyPaths == nil {
+		opts.NoisyPaths = DefaultNoisyPaths()
+	}
+	noise, err := newNoiseFilter(opts.NoisyPaths)
+	if err != nil {
+		return nil, fmt.Errorf("engine: noisy paths: %w", err)
+	}
+	e := &Engine{rules: set.Rules, opts: opts, noise: noise}
 	index := map[string]int{}
 	var patterns []string
 	for ri, r := range set.Rules {

@@ -263,3 +263,36 @@ func TestSizeLimit(t *testing.T) {
 		t.Fatalf("err %v, want SizeLimitError", err)
 	}
 }
+
+// Generic rules skip lock files and vendored code; provider rules do not.
+func TestNoisyPaths(t *testing.T) {
+	tok := fakeToken(rand.New(rand.NewSource(9)))
+	text := `secret = "hunter2hunter2"` + "\n" + tok + "\n"
+	cases := []struct {
+		name, path string
+		opts       Options
+		want       []string
+	}{
+		{"ordinary file", "src/app.py", Options{}, []string{"test-generic", "test-token"}},
+		{"lock file", "web/yarn.lock", Options{}, []string{"test-token"}},
+		{"vendored", "/abs/repo/vendor/x/y.go", Options{}, []string{"test-token"}},
+		{"minified", "static/app.min.js", Options{}, []string{"test-token"}},
+		{"filter off", "web/yarn.lock", Options{NoisyPaths: []string{}}, []string{"test-generic", "test-token"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			e := testEngine(t, c.opts)
+			fs, err := e.ScanReader(context.Background(), c.path, strings.NewReader(text))
+			if err != nil {
+				t.Fatal(err)
+			}
+			var got []string
+			for _, f := range fs {
+				got = append(got, f.RuleID)
+			}
+			if strings.Join(got, ",") != strings.Join(c.want, ",") {
+				t.Fatalf("got %v want %v", got, c.want)
+			}
+		})
+	}
+}

@@ -26,7 +26,11 @@ func suppressedInline(line string) bool {
 func (w *Worker) toFindings(path string, ms []rawMatch) []Finding {
 	e := w.e
 	kept := ms[:0]
+	noisy := e.noise.noisy(path)
 	for _, m := range ms {
+		if noisy && e.rules[m.rule].Generic {
+			continue
+		}
 		if suppressedInline(m.text) {
 			continue
 		}
