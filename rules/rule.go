@@ -223,6 +223,16 @@ func (a *Allowlist) AllowsSecret(secret, context string) bool {
 	return false
 }
 
+// AllowsLine reports whether a line_regexes entry matches the line.
+func (a *Allowlist) AllowsLine(line string) bool {
+	for _, re := range a.lineRegexes {
+		if re.MatchString(line) {
+			return true
+		}
+	}
+	return false
+}
+
 // AllowsPath reports whether findings in the path are suppressed.
 func (a *Allowlist) AllowsPath(p string) bool {
 	for _, m := range a.paths {

@@ -342,7 +342,7 @@ func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 			if regStart < 0 {
 				return
 			}
-			for _, m := range r.FindAll(data[regStart:regEnd], e.opts.ReportInvalid) {
+			for _, m := range r.FindAll(data[regStart:regEnd], true) {
 				abs := regStart + m.Start
 				if abs < from || abs >= to {
 					continue
@@ -386,29 +386,31 @@ func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 }
 
 // region is the span a rule's regex sees around a keyword hit at h: the
-// hit's line, cut to ctx bytes either side on long lines. Multi-line rules
-// see ctx bytes after the hit's line start.
+// whole lines within ctx bytes either side of the hit, so rules whose
+// secret sits a line or two from their keyword or context (nested YAML, a
+// JSON object) still match. On lines longer than
+// ctx the cut is widened to the nearest byte that cannot be in a token.
 func region(data []byte, h, ctx int, multiline bool) (int, int) {
 	lo := h - ctx
 	if lo < 0 {
 		lo = 0
 	}
-	ls := bytes.LastIndexByte(data[lo:h], '\n')
-	if ls >= 0 {
+	if ls := bytes.IndexByte(data[lo:h], '\n'); ls >= 0 {
 		lo += ls + 1
 	} else {
 		lo = widenToBoundary(data, lo, -1)
 	}
 	hi := h + ctx
-	if hi > len(data) {
-		hi = len(data)
+	if hi >= len(data) {
+		return lo, len(data)
 	}
-	if !multiline {
-		if le := bytes.IndexByte(data[h:hi], '\n'); le >= 0 {
-			hi = h + le
-		} else {
-			hi = widenToBoundary(data, hi, 1)
-		}
+	if multiline {
+		return lo, hi
+	}
+	if le := bytes.LastIndexByte(data[h:hi], '\n'); le >= 0 {
+		hi = h + le
+	} else {
+		hi = widenToBoundary(data, hi, 1)
 	}
 	return lo, hi
 }

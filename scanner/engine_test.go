@@ -296,3 +296,45 @@ func TestNoisyPaths(t *testing.T) {
 		})
 	}
 }
+
+func TestRuleAllowlistPathsAndLines(t *testing.T) {
+	rs, err := rules.Parse("t.toml", []byte(`
+[[rule]]
+id = "t"
+description = "t"
+keywords = ["tkn_"]
+regex = '''\b(tkn_[0-9A-Za-z]{32})\b'''
+[rule.allowlist]
+paths = ["**/fixtures/**"]
+line_regexes = ['''fake-for-tests''']
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := rules.NewSet(rs, rules.DefaultValidators())
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tok := fakeToken(rand.New(rand.NewSource(10)))
+	cases := []struct {
+		path, text string
+		want       int
+	}{
+		{"src/a.go", "x := \"" + tok + "\"", 1},
+		{"src/fixtures/a.go", "x := \"" + tok + "\"", 0},
+		{"src/a.go", "x := \"" + tok + "\" // fake-for-tests", 0},
+	}
+	for _, c := range cases {
+		fs, err := e.ScanReader(context.Background(), c.path, strings.NewReader(c.text))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(fs) != c.want {
+			t.Errorf("%s %q: %d findings, want %d", c.path, c.text, len(fs), c.want)
+		}
+	}
+}

@@ -25,10 +25,33 @@ func suppressedInline(line string) bool {
 // (a provider rule wins over a generic one matching the same secret).
 func (w *Worker) toFindings(path string, ms []rawMatch) []Finding {
 	e := w.e
+	// A provider-format token that fails its checksum is not a secret:
+	// it is dropped (unless --report-invalid) and must not resurface
+	// through a generic rule matching the same text.
+	// A generic match whose text overlaps a provider match is noise
+	// about a line that is already reported (or already known invalid).
+	var provider [][2]int64
+	for _, m := range ms {
+		if !e.rules[m.rule].Generic {
+			provider = append(provider, m.matchSpan())
+		}
+	}
 	kept := ms[:0]
 	noisy := e.noise.noisy(path)
 	for _, m := range ms {
-		if noisy && e.rules[m.rule].Generic {
+		r := e.rules[m.rule]
+		if noisy && r.Generic {
+			continue
+		}
+		// The rule's own allowlist: paths, and line regexes against the
+		// whole line (FindAll saw only the matched text).
+		if r.Allowlist.AllowsPath(path) || r.Allowlist.AllowsLine(m.text) {
+			continue
+		}
+		if m.m.Valid != nil && !*m.m.Valid && !e.opts.ReportInvalid {
+			continue
+		}
+		if r.Generic && overlapsAny(m.matchSpan(), provider) {
 			continue
 		}
 		if suppressedInline(m.text) {
@@ -48,18 +71,20 @@ func (w *Worker) toFindings(path string, ms []rawMatch) []Finding {
 		if ms[i].sec != ms[j].sec {
 			return ms[i].sec < ms[j].sec
 		}
-		return better(e.rules[ms[i].rule], ms[i].m, e.rules[ms[j].rule], ms[j].m)
+		return betterMatch(e.rules[ms[i].rule], ms[i], e.rules[ms[j].rule], ms[j])
 	})
 	var out []Finding
 	prev := -1 // index in ms of the match last reported
 	for i, m := range ms {
-		if prev >= 0 && m.sec < ms[prev].sec+int64(len(ms[prev].m.Secret)) {
+		if prev >= 0 && m.sec < ms[prev].sec+int64(ms[prev].secretSpan()) {
 			p := ms[prev]
 			r, pr := e.rules[m.rule], e.rules[p.rule]
 			// Same span found by two rules, or a generic rule
 			// overlapping a specific one: report once.
-			if (m.sec == p.sec && m.m.Secret == p.m.Secret) || r.Generic || pr.Generic {
-				if better(r, m.m, pr, p.m) {
+			// So does a secret found by decoding text that a rule
+			// already matched as written.
+			if (m.sec == p.sec && m.m.Secret == p.m.Secret) || r.Generic || pr.Generic || (m.decoded == "") != (p.decoded == "") {
+				if betterMatch(r, m, pr, p) {
 					out[len(out)-1] = w.finding(path, m)
 					prev = i
 				}
@@ -70,6 +95,41 @@ func (w *Worker) toFindings(path string, ms []rawMatch) []Finding {
 		prev = i
 	}
 	return out
+}
+
+// secretSpan is the length of the secret's text in the original input.
+func (m rawMatch) secretSpan() int {
+	if m.decoded != "" {
+		return m.span
+	}
+	return len(m.m.Secret)
+}
+
+// matchSpan is the absolute span of the whole match (context included).
+func (m rawMatch) matchSpan() [2]int64 {
+	if m.decoded != "" {
+		return [2]int64{m.sec, m.sec + int64(m.span)}
+	}
+	return [2]int64{m.start, m.start + int64(m.m.End-m.m.Start)}
+}
+
+func overlapsAny(span [2]int64, spans [][2]int64) bool {
+	for _, sp := range spans {
+		if span[0] < sp[1] && sp[0] < span[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// betterMatch prefers, in order: a provider rule over a generic one, a
+// match in the text as written over one found by decoding it, then
+// better() on the rules and matches.
+func betterMatch(ra *rules.Rule, a rawMatch, rb *rules.Rule, b rawMatch) bool {
+	if ra.Generic == rb.Generic && (a.decoded == "") != (b.decoded == "") {
+		return a.decoded == ""
+	}
+	return better(ra, a.m, rb, b.m)
 }
 
 // better reports whether match a of rule ra should be reported over b.
