@@ -25,6 +25,9 @@ type Config struct {
 	Disable   []string        `toml:"disable"`
 	Rules     []*rules.Rule   `toml:"rule"`
 	Allowlist rules.Allowlist `toml:"allowlist"`
+	// Warnings say what of a converted gitleaks config was not carried
+	// over exactly; empty for keytrail configs.
+	Warnings []string `toml:"-"`
 
 	path string
 }
@@ -37,21 +40,31 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	var c Config
-	md, err := toml.Decode(string(data), &c)
-	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("config %s: line %d: %s", path, pe.Position.Line, pe.Message)
+	if IsGitleaks(data) {
+		// A gitleaks config is converted in memory (see gitleaks.go).
+		imp, err := ConvertGitleaks(path, data)
+		if err != nil {
+			return nil, err
 		}
-		return nil, fmt.Errorf("config %s: %w", path, err)
-	}
-	if und := md.Undecoded(); len(und) > 0 {
-		return nil, fmt.Errorf("config %s: unknown field %q", path, und[0].String())
+		c = *imp.Config
+		c.Warnings = imp.Warnings
+	} else {
+		md, err := toml.Decode(string(data), &c)
+		if err != nil {
+			var pe toml.ParseError
+			if errors.As(err, &pe) {
+				return nil, fmt.Errorf("config %s: line %d: %s", path, pe.Position.Line, pe.Message)
+			}
+			return nil, fmt.Errorf("config %s: %w", path, err)
+		}
+		if und := md.Undecoded(); len(und) > 0 {
+			return nil, fmt.Errorf("config %s: unknown field %q", path, und[0].String())
+		}
+		for _, r := range c.Rules {
+			r.Source = path
+		}
 	}
 	c.path = path
-	for _, r := range c.Rules {
-		r.Source = path
-	}
 	if err := c.Allowlist.Compile(); err != nil {
 		return nil, fmt.Errorf("config %s: field allowlist: %w", path, err)
 	}
