@@ -72,7 +72,12 @@ type Rule struct {
 	Generic bool `toml:"generic"`
 	// Context is the byte radius around a keyword hit that the regex runs
 	// on for long lines; multi-line rules (PEM blocks) need more.
-	Context     int       `toml:"context"`
+	Context int `toml:"context"`
+	// PairRule links this rule's findings to another rule's within
+	// PairLines lines (an AWS key id and its secret access key), so the
+	// pair can be validated, audited and rotated together.
+	PairRule    string    `toml:"pair_rule"`
+	PairLines   int       `toml:"pair_lines"`
 	Multiline   bool      `toml:"multiline"`
 	Remediation string    `toml:"remediation"`
 	Allowlist   Allowlist `toml:"allowlist"`
@@ -157,6 +162,9 @@ func (r *Rule) Compile(validators Validators) error {
 		if r.Multiline {
 			r.Context = 16 << 10
 		}
+	}
+	if r.PairLines <= 0 {
+		r.PairLines = 5
 	}
 	if r.MinEntropy < 0 || r.MinEntropy > 8 {
 		return fmt.Errorf("%s: field min_entropy: %v is outside 0..8", where, r.MinEntropy)
@@ -336,6 +344,11 @@ func NewSet(rs []*Rule, validators Validators) (*Set, error) {
 		}
 		s.byID[r.ID] = r
 		s.Rules = append(s.Rules, r)
+	}
+	for _, r := range s.Rules {
+		if r.PairRule != "" && s.byID[r.PairRule] == nil {
+			return nil, fmt.Errorf("rule %q (%s): field pair_rule: no rule %q", r.ID, r.Source, r.PairRule)
+		}
 	}
 	sort.SliceStable(s.Rules, func(i, j int) bool { return s.Rules[i].ID < s.Rules[j].ID })
 	return s, nil

@@ -56,6 +56,7 @@ type Engine struct {
 	kwRules [][]int // keyword pattern index -> indices into rules
 	opts    Options
 	noise   *noiseFilter
+	byID    map[string]*rules.Rule
 }
 
 // NewEngine builds the keyword automaton over all rules' keywords.
@@ -82,7 +83,10 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: noisy paths: %w", err)
 	}
-	e := &Engine{rules: set.Rules, opts: opts, noise: noise}
+	e := &Engine{rules: set.Rules, opts: opts, noise: noise, byID: map[string]*rules.Rule{}}
+	for _, r := range set.Rules {
+		e.byID[r.ID] = r
+	}
 	index := map[string]int{}
 	var patterns []string
 	for ri, r := range set.Rules {

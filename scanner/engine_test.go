@@ -338,3 +338,33 @@ line_regexes = ['''fake-for-tests''']
 		}
 	}
 }
+
+func TestPairedFindings(t *testing.T) {
+	set, err := rules.Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	e, err := NewEngine(set, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := "aws_access_key_id = AKIAZ7VRSQ5TNQLJ4MXK\naws_secret_access_key = 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\n"
+	fs, err := e.ScanReader(context.Background(), "creds", strings.NewReader(text))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(fs) != 2 {
+		t.Fatalf("%d findings: %+v", len(fs), fs)
+	}
+	if fs[0].Meta["paired_with"] != fs[1].Fingerprint || fs[1].Meta["paired_with"] != fs[0].Fingerprint {
+		t.Fatalf("not paired: %v / %v", fs[0].Meta, fs[1].Meta)
+	}
+	if fs[0].Meta["account_id"] == "" {
+		t.Fatal("key id lost its decoded account id")
+	}
+	far := "aws_access_key_id = AKIAZ7VRSQ5TNQLJ4MXK\n" + strings.Repeat("\n", 20) + "aws_secret_access_key = 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\n"
+	fs, _ = e.ScanReader(context.Background(), "creds", strings.NewReader(far))
+	if fs[0].Meta["paired_with"] != "" {
+		t.Fatal("paired across 20 lines")
+	}
+}

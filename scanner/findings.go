@@ -94,7 +94,51 @@ func (w *Worker) toFindings(path string, ms []rawMatch) []Finding {
 		out = append(out, w.finding(path, m))
 		prev = i
 	}
+	w.pair(out)
 	return out
+}
+
+// pair links findings of paired rules (an AWS key id and the secret key
+// next to it): each records the other's fingerprint in meta.paired_with.
+func (w *Worker) pair(fs []Finding) {
+	for i := range fs {
+		r := w.e.byID[fs[i].RuleID]
+		if r == nil || r.PairRule == "" {
+			continue
+		}
+		best, bestDist := -1, r.PairLines+1
+		for j := range fs {
+			if fs[j].RuleID != r.PairRule {
+				continue
+			}
+			d := fs[j].Line - fs[i].Line
+			if d < 0 {
+				d = -d
+			}
+			if d < bestDist {
+				best, bestDist = j, d
+			}
+		}
+		if best < 0 {
+			continue
+		}
+		setMeta(&fs[i], "paired_with", fs[best].Fingerprint)
+		setMeta(&fs[best], "paired_with", fs[i].Fingerprint)
+	}
+}
+
+func setMeta(f *Finding, k, v string) {
+	if f.Meta == nil {
+		f.Meta = map[string]string{}
+	} else if _, shared := f.Meta[k]; !shared {
+		// Meta may be shared with the validator's result; copy on write.
+		m := make(map[string]string, len(f.Meta)+1)
+		for kk, vv := range f.Meta {
+			m[kk] = vv
+		}
+		f.Meta = m
+	}
+	f.Meta[k] = v
 }
 
 // secretSpan is the length of the secret's text in the original input.
