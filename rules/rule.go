@@ -11,8 +11,11 @@ import (
 	"math"
 	"path"
 	"regexp"
+	"regexp/syntax"
+	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/BurntSushi/toml"
 )
@@ -87,8 +90,55 @@ type Rule struct {
 	// Source is the file the rule came from, for error messages.
 	Source string `toml:"-"`
 
-	re        *regexp.Regexp
-	validator Validator
+	re         *regexp.Regexp
+	reOnce     sync.Once
+	lazy       bool
+	validator  Validator
+	spansLines bool
+}
+
+// regexp returns the compiled regex, compiling a lazy rule on first use.
+func (r *Rule) regexp() *regexp.Regexp {
+	r.reOnce.Do(func() {
+		if r.re == nil {
+			// Built-in regexes are checked by TestBuiltinRegexesCompile.
+			r.re = regexp.MustCompile(r.Regex)
+		}
+	})
+	return r.re
+}
+
+// SpansLines reports whether the regex can match across a line break; a
+// rule that cannot only needs the line its keyword is on.
+func (r *Rule) SpansLines() bool { return r.spansLines }
+
+// canMatchNewline reports whether any character the regex consumes can be
+// a newline (assertions like ^ and $ consume nothing).
+func canMatchNewline(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpAnyChar:
+		return true
+	case syntax.OpLiteral:
+		for _, c := range re.Rune {
+			if c == '\n' {
+				return true
+			}
+		}
+		return false
+	case syntax.OpCharClass:
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i] <= '\n' && '\n' <= re.Rune[i+1] {
+				return true
+			}
+		}
+		return false
+	}
+	for _, sub := range re.Sub {
+		if canMatchNewline(sub) {
+			return true
+		}
+	}
+	return false
 }
 
 // File is the top-level shape of a rule data file.
@@ -107,11 +157,32 @@ type Match struct {
 	Meta                   map[string]string // validator output, e.g. account_id
 }
 
+// Clone returns an uncompiled deep copy of the rule's data fields.
+func (r *Rule) Clone() *Rule {
+	c := &Rule{
+		ID: r.ID, Description: r.Description, Provider: r.Provider,
+		Keywords: slices.Clone(r.Keywords), Regex: r.Regex, SecretGroup: r.SecretGroup,
+		MinEntropy: r.MinEntropy, Validator: r.Validator, Severity: r.Severity,
+		Tags: slices.Clone(r.Tags), Generic: r.Generic, Context: r.Context,
+		PairRule: r.PairRule, PairLines: r.PairLines, Multiline: r.Multiline,
+		Remediation: r.Remediation, Examples: slices.Clone(r.Examples),
+		Negatives: slices.Clone(r.Negatives), Source: r.Source, lazy: r.lazy,
+	}
+	c.Allowlist = Allowlist{
+		Description: r.Allowlist.Description,
+		Regexes:     slices.Clone(r.Allowlist.Regexes),
+		LineRegexes: slices.Clone(r.Allowlist.LineRegexes),
+		Stopwords:   slices.Clone(r.Allowlist.Stopwords),
+		Paths:       slices.Clone(r.Allowlist.Paths),
+	}
+	return c
+}
+
 // Compiled reports whether Compile has run.
-func (r *Rule) Compiled() bool { return r.re != nil }
+func (r *Rule) Compiled() bool { return r.re != nil || r.lazy }
 
 // Regexp returns the compiled regex.
-func (r *Rule) Regexp() *regexp.Regexp { return r.re }
+func (r *Rule) Regexp() *regexp.Regexp { return r.regexp() }
 
 // Compile checks the rule and prepares its regexes. Errors name the rule
 // and the field.
@@ -123,15 +194,28 @@ func (r *Rule) Compile(validators Validators) error {
 	if r.Regex == "" {
 		return fmt.Errorf("%s: field regex: must not be empty", where)
 	}
-	re, err := regexp.Compile(r.Regex)
+	// Parsing is cheap and catches syntax errors and group counts; the
+	// full compile of built-in rules (tested by go test ./rules) waits
+	// until a rule's keyword first occurs, which keeps start-up fast for
+	// pre-commit runs. User rules are compiled now, so a bad one fails
+	// the config load.
+	parsed, err := syntax.Parse(r.Regex, syntax.Perl)
 	if err != nil {
 		return fmt.Errorf("%s: field regex: %w", where, err)
 	}
-	r.re = re
-	if r.SecretGroup < 0 || r.SecretGroup > re.NumSubexp() {
-		return fmt.Errorf("%s: field secret_group: %d but the regex has %d groups", where, r.SecretGroup, re.NumSubexp())
+	r.spansLines = canMatchNewline(parsed.Simplify())
+	groups := parsed.MaxCap()
+	if !r.lazy {
+		re, err := regexp.Compile(r.Regex)
+		if err != nil {
+			return fmt.Errorf("%s: field regex: %w", where, err)
+		}
+		r.re = re
 	}
-	if r.SecretGroup == 0 && re.NumSubexp() > 0 {
+	if r.SecretGroup < 0 || r.SecretGroup > groups {
+		return fmt.Errorf("%s: field secret_group: %d but the regex has %d groups", where, r.SecretGroup, groups)
+	}
+	if r.SecretGroup == 0 && groups > 0 {
 		r.SecretGroup = 1
 	}
 	if len(r.Keywords) == 0 {
@@ -259,7 +343,7 @@ func (a *Allowlist) HasPaths() bool { return len(a.paths) > 0 }
 // returned only when keepInvalid is set, with Valid pointing to false.
 func (r *Rule) FindAll(text []byte, keepInvalid bool) []Match {
 	var out []Match
-	for _, loc := range r.re.FindAllSubmatchIndex(text, -1) {
+	for _, loc := range r.regexp().FindAllSubmatchIndex(text, -1) {
 		m, ok := r.accept(text, loc, keepInvalid)
 		if ok {
 			out = append(out, m)
@@ -394,6 +478,9 @@ func builtinRules() ([]*Rule, error) {
 		rs, err := Parse("rules/"+f, data)
 		if err != nil {
 			return nil, err
+		}
+		for _, r := range rs {
+			r.lazy = true
 		}
 		all = append(all, rs...)
 	}

@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -38,6 +39,19 @@ func TestBuiltinExamples(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// Built-in rules compile their regex lazily, so check every one here.
+func TestBuiltinRegexesCompile(t *testing.T) {
+	rs, err := BuiltinRules()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if _, err := regexp.Compile(r.Regex); err != nil {
+			t.Errorf("rule %s: %v", r.ID, err)
+		}
 	}
 }
 

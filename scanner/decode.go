@@ -1,6 +1,7 @@
 package scanner
 
 import (
+	"bytes"
 	"encoding/base64"
 	"encoding/hex"
 	"net/url"
@@ -138,28 +139,60 @@ func looksTextPrefix(b []byte) bool {
 	return true
 }
 
-// nextWord returns the next word in data starting at or after i (and
-// before to) worth trying to decode, and where to continue; ok is false
-// when there are no more.
-func nextWord(data []byte, i, to int) (w encodedWord, next int, ok bool) {
-	for i < to {
-		for i < to && wordDelim[data[i]] {
+// encodedWords calls fn for each word in data[from:to] worth trying to
+// decode: runs of base64/hex characters of at least minEncodedLen bounded
+// by delimiters, and words holding a '%' or '\\' escape. This runs over
+// every byte scanned, so the base64 pass is a tight table loop and the
+// escape passes jump between '%'/'\\' bytes with IndexByte.
+func encodedWords(data []byte, from, to int, fn func(s, e int)) {
+	b64, delim := &b64Char, &wordDelim
+	// A run of minEncodedLen (16) or more base64 bytes covers two sample
+	// points 8 bytes apart, so most of the text is stepped over 8 bytes
+	// at a time and only runs that could be long enough are walked.
+	const stride = minEncodedLen / 2
+	for p := from; p < to; {
+		if p+stride >= len(data) || !b64[data[p]] || !b64[data[p+stride]] {
+			p += stride
+			continue
+		}
+		s := p
+		for s > 0 && b64[data[s-1]] {
+			s--
+		}
+		i := p
+		for i < len(data) && b64[data[i]] {
 			i++
 		}
-		s := i
-		interesting := false
-		for i < len(data) && !wordDelim[data[i]] {
-			c := data[i]
-			if c == '%' || c == '\\' {
-				interesting = true
+		e := i
+		for e < len(data) && e-i < 2 && data[e] == '=' {
+			e++
+		}
+		if s >= from && e-s >= minEncodedLen && (s == 0 || delim[data[s-1]]) && (e == len(data) || delim[data[e]]) {
+			fn(s, e)
+		}
+		p = e + 1
+	}
+	for _, esc := range []byte{'%', '\\'} {
+		for i := from; i < to; {
+			j := bytes.IndexByte(data[i:to], esc)
+			if j < 0 {
+				break
 			}
-			i++
-		}
-		if s < to && (i-s >= minEncodedLen || interesting && i-s >= 6) {
-			return encodedWord{s, i}, i, true
+			j += i
+			s := j
+			for s > 0 && !wordDelim[data[s-1]] {
+				s--
+			}
+			e := j
+			for e < len(data) && !wordDelim[data[e]] {
+				e++
+			}
+			if e-s >= 6 && s >= from {
+				fn(s, e)
+			}
+			i = e + 1
 		}
 	}
-	return encodedWord{}, i, false
 }
 
 // scanDecoded finds and scans encoded words in data[from:to], recursing
@@ -170,10 +203,11 @@ func (w *Worker) scanDecoded(data []byte, from, to, depth int, chain string) []r
 		return nil
 	}
 	var out []rawMatch
-	for ew, i, ok := nextWord(data, from, to); ok; ew, i, ok = nextWord(data, i, to) {
+	encodedWords(data, from, to, func(start, end int) {
+		ew := encodedWord{start, end}
 		dec, kind := decodeWord(data[ew.start:ew.end])
 		if kind == "" {
-			continue
+			return
 		}
 		label := kind
 		if chain != "" {
@@ -189,6 +223,6 @@ func (w *Worker) scanDecoded(data []byte, from, to, depth int, chain string) []r
 			m.span = ew.end - ew.start
 			out = append(out, m)
 		}
-	}
+	})
 	return out
 }

@@ -9,8 +9,7 @@ import (
 	"sort"
 	"unicode/utf8"
 
-	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
-
+	"github.com/keytrail/keytrail/internal/kwmatch"
 	"github.com/keytrail/keytrail/rules"
 )
 
@@ -52,7 +51,7 @@ const (
 // goroutine scanning needs its own Worker.
 type Engine struct {
 	rules   []*rules.Rule
-	ac      ahocorasick.AhoCorasick
+	kw      *kwmatch.Matcher
 	kwRules [][]int // keyword pattern index -> indices into rules
 	opts    Options
 	noise   *noiseFilter
@@ -101,12 +100,7 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 			e.kwRules[pi] = append(e.kwRules[pi], ri)
 		}
 	}
-	b := ahocorasick.NewAhoCorasickBuilder(ahocorasick.Opts{
-		AsciiCaseInsensitive: true,
-		MatchKind:            ahocorasick.StandardMatch,
-		DFA:                  true,
-	})
-	e.ac = b.Build(patterns)
+	e.kw = kwmatch.New(patterns)
 	return e, nil
 }
 
@@ -328,19 +322,22 @@ func (w *Worker) scanWindow(data []byte, from, to int) []rawMatch {
 func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 	e := w.e
 	w.active = w.active[:0]
-	it := e.ac.IterOverlappingByte(data)
-	for m := it.Next(); m != nil; m = it.Next() {
-		for _, ri := range e.kwRules[m.Pattern()] {
+	e.kw.Each(data, func(kw, start int) {
+		for _, ri := range e.kwRules[kw] {
 			if len(w.hits[ri]) == 0 {
 				w.active = append(w.active, ri)
 			}
-			w.hits[ri] = append(w.hits[ri], m.Start())
+			w.hits[ri] = append(w.hits[ri], start)
 		}
-	}
+	})
 	var out []rawMatch
 	for _, ri := range w.active {
 		r := e.rules[ri]
 		hits := w.hits[ri]
+		// Hits arrive in order of their end; regions merge by start.
+		if !sort.IntsAreSorted(hits) {
+			sort.Ints(hits)
+		}
 		regStart, regEnd := -1, -1
 		flush := func() {
 			if regStart < 0 {
@@ -359,7 +356,7 @@ func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 			}
 		}
 		for _, h := range hits {
-			s, en := region(data, h, r.Context, r.Multiline)
+			s, en := region(data, h, r.Context, r.Multiline, r.SpansLines())
 			if regStart >= 0 && s <= regEnd {
 				if en > regEnd {
 					regEnd = en
@@ -394,24 +391,36 @@ func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 // secret sits a line or two from their keyword or context (nested YAML, a
 // JSON object) still match. On lines longer than
 // ctx the cut is widened to the nearest byte that cannot be in a token.
-func region(data []byte, h, ctx int, multiline bool) (int, int) {
+func region(data []byte, h, ctx int, multiline, spansLines bool) (int, int) {
 	lo := h - ctx
 	if lo < 0 {
 		lo = 0
 	}
-	if ls := bytes.IndexByte(data[lo:h], '\n'); ls >= 0 {
+	find := bytes.IndexByte
+	if !spansLines {
+		// A regex that cannot cross a newline needs only the hit's line.
+		find = bytes.LastIndexByte
+	}
+	if ls := find(data[lo:h], '\n'); ls >= 0 {
 		lo += ls + 1
 	} else {
 		lo = widenToBoundary(data, lo, -1)
 	}
 	hi := h + ctx
 	if hi >= len(data) {
-		return lo, len(data)
+		hi = len(data)
+		if spansLines {
+			return lo, hi
+		}
 	}
 	if multiline {
 		return lo, hi
 	}
-	if le := bytes.LastIndexByte(data[h:hi], '\n'); le >= 0 {
+	find = bytes.LastIndexByte
+	if !spansLines {
+		find = bytes.IndexByte
+	}
+	if le := find(data[h:hi], '\n'); le >= 0 {
 		hi = h + le
 	} else {
 		hi = widenToBoundary(data, hi, 1)

@@ -36,6 +36,9 @@ func (w *Worker) toFindings(path string, ms []rawMatch) []Finding {
 			provider = append(provider, m.matchSpan())
 		}
 	}
+	if len(ms) == 0 {
+		return nil
+	}
 	kept := ms[:0]
 	noisy := e.noise.noisy(path)
 	for _, m := range ms {

@@ -418,18 +418,9 @@ func (cv *converter) extended(id string) (*rules.Rule, error) {
 		return r, nil
 	}
 	if b := cv.builtin[id]; b != nil {
-		cp := *b
-		cp.Keywords = slices.Clone(b.Keywords)
-		cp.Tags = slices.Clone(b.Tags)
-		cp.Allowlist = rules.Allowlist{
-			Description: b.Allowlist.Description,
-			Regexes:     slices.Clone(b.Allowlist.Regexes),
-			LineRegexes: slices.Clone(b.Allowlist.LineRegexes),
-			Stopwords:   slices.Clone(b.Allowlist.Stopwords),
-			Paths:       slices.Clone(b.Allowlist.Paths),
-		}
+		cp := b.Clone()
 		cp.Source = cv.name
-		return &cp, nil
+		return cp, nil
 	}
 	return nil, nil
 }
@@ -570,9 +561,7 @@ func (imp *GitleaksImport) validate() error {
 	c := *imp.Config
 	c.Rules = make([]*rules.Rule, len(imp.Config.Rules))
 	for i, r := range imp.Config.Rules {
-		cp := *r
-		cp.Keywords = slices.Clone(r.Keywords)
-		c.Rules[i] = &cp
+		c.Rules[i] = r.Clone()
 	}
 	if err := c.Allowlist.Compile(); err != nil {
 		return fmt.Errorf("gitleaks config %s: allowlist: %w", imp.Source, err)
