@@ -1,0 +1,624 @@
+package gitsource
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+)
+
+// emptyTree is git's well-known empty tree id.
+const emptyTree = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+
+// gitBin is the backend that runs the git binary.
+type gitBin struct {
+	dir       string
+	commonDir string
+	shallowOK bool
+	sh        map[plumbing.Hash]bool
+
+	mu   sync.Mutex
+	pool chan *catFile
+	all  []*catFile
+	max  int
+
+	workers int
+	gg      *goGit // fallback for damaged repositories, opened lazily
+	ggErr   error
+}
+
+func openGitBin(ctx context.Context, dir string, workers int) (*gitBin, error) {
+	g := &gitBin{dir: dir, max: workers + 1, pool: make(chan *catFile, workers+1), workers: workers}
+	out, err := g.output(ctx, nil, "rev-parse", "--git-common-dir", "--is-shallow-repository")
+	if err != nil {
+		return nil, fmt.Errorf("opening git repository %s: %w", dir, err)
+	}
+	lines := strings.Split(strings.TrimSpace(string(out)), "\n")
+	if len(lines) < 2 {
+		return nil, fmt.Errorf("opening git repository %s: unexpected rev-parse output", dir)
+	}
+	g.commonDir = lines[0]
+	if !filepath.IsAbs(g.commonDir) {
+		g.commonDir = filepath.Join(dir, g.commonDir)
+	}
+	g.shallowOK = lines[1] == "true"
+	g.sh = map[plumbing.Hash]bool{}
+	if g.shallowOK {
+		if data, err := os.ReadFile(filepath.Join(g.commonDir, "shallow")); err == nil {
+			for _, l := range strings.Fields(string(data)) {
+				g.sh[plumbing.NewHash(l)] = true
+			}
+		}
+	}
+	return g, nil
+}
+
+func (g *gitBin) name() string                       { return BackendGit }
+func (g *gitBin) isShallow() bool                    { return g.shallowOK }
+func (g *gitBin) shallowSet() map[plumbing.Hash]bool { return g.sh }
+
+func (g *gitBin) command(ctx context.Context, args ...string) *exec.Cmd {
+	// A small delta-base cache: measured on the benchmark history it
+	// costs no speed for our access order and keeps each git process's
+	// peak RSS near the size of the mapped pack (default is 96 MiB).
+	cmd := exec.CommandContext(ctx, "git", append([]string{"-C", g.dir, "-c", "core.quotePath=false", "-c", "core.deltaBaseCacheLimit=16m"}, args...)...)
+	cmd.Env = append(os.Environ(), "LC_ALL=C", "GIT_TERMINAL_PROMPT=0", "GIT_OPTIONAL_LOCKS=0")
+	return cmd
+}
+
+// output runs git and returns its standard output; stderr goes into the
+// error, trimmed (it never holds file content).
+func (g *gitBin) output(ctx context.Context, stdin []byte, args ...string) ([]byte, error) {
+	cmd := g.command(ctx, args...)
+	if stdin != nil {
+		cmd.Stdin = bytes.NewReader(stdin)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		msg := strings.TrimSpace(stderr.String())
+		if i := strings.IndexByte(msg, '\n'); i >= 0 {
+			msg = msg[:i]
+		}
+		if msg != "" {
+			return out, fmt.Errorf("git %s: %s", args[0], msg)
+		}
+		return out, fmt.Errorf("git %s: %w", args[0], err)
+	}
+	return out, nil
+}
+
+func (g *gitBin) fallback() (*goGit, error) {
+	if g.gg == nil && g.ggErr == nil {
+		g.gg, g.ggErr = openGoGit(g.dir, g.workers)
+	}
+	return g.gg, g.ggErr
+}
+
+func (g *gitBin) workTree(ctx context.Context) string {
+	out, err := g.output(ctx, nil, "rev-parse", "--show-toplevel")
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+func (g *gitBin) refs(ctx context.Context) ([]ref, error) {
+	out, err := g.output(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)")
+	if err != nil {
+		return nil, fmt.Errorf("listing refs: %w", err)
+	}
+	var names, ids []string
+	for _, l := range strings.Split(string(out), "\n") {
+		id, name, ok := strings.Cut(l, " ")
+		if ok {
+			ids, names = append(ids, id), append(names, name)
+		}
+	}
+	if h, err := g.output(ctx, nil, "rev-parse", "-q", "--verify", "HEAD"); err == nil {
+		ids, names = append(ids, strings.TrimSpace(string(h))), append(names, "HEAD")
+	}
+	// Peel every ref to a commit in one batch; non-commits come back missing.
+	var in bytes.Buffer
+	for _, id := range ids {
+		in.WriteString(id + "^{commit}\n")
+	}
+	pe, err := g.output(ctx, in.Bytes(), "cat-file", "--batch-check=%(objectname) %(objecttype)")
+	if err != nil {
+		return nil, fmt.Errorf("peeling refs: %w", err)
+	}
+	var out2 []ref
+	for i, l := range strings.Split(strings.TrimRight(string(pe), "\n"), "\n") {
+		if i >= len(names) {
+			break
+		}
+		f := strings.Fields(l)
+		if len(f) == 2 && f[1] == "commit" {
+			out2 = append(out2, ref{name: names[i], id: plumbing.NewHash(f[0])})
+		}
+	}
+	return out2, nil
+}
+
+func (g *gitBin) resolve(ctx context.Context, rev string) (plumbing.Hash, error) {
+	out, err := g.output(ctx, nil, "rev-parse", "-q", "--verify", "--end-of-options", rev+"^{commit}")
+	if err != nil {
+		return plumbing.ZeroHash, errors.New("unknown revision or not a commit")
+	}
+	return plumbing.NewHash(strings.TrimSpace(string(out))), nil
+}
+
+func (g *gitBin) graph(ctx context.Context, tips, exclude []plumbing.Hash, report func(error)) ([]*commitNode, error) {
+	if len(tips) == 0 {
+		return nil, nil
+	}
+	var in bytes.Buffer
+	for _, t := range tips {
+		in.WriteString(t.String() + "\n")
+	}
+	for _, t := range exclude {
+		in.WriteString("^" + t.String() + "\n")
+	}
+	out, err := g.output(ctx, in.Bytes(), "rev-list", "--stdin", "--parents", "--timestamp")
+	if err != nil {
+		if ctx.Err() != nil {
+			return nil, ctx.Err()
+		}
+		// A damaged repository: go-git walks what is there and reports
+		// what is missing.
+		gg, gerr := g.fallback()
+		if gerr != nil {
+			return nil, err
+		}
+		return gg.graph(ctx, tips, exclude, report)
+	}
+	var nodes []*commitNode
+	for len(out) > 0 {
+		var l []byte
+		if i := bytes.IndexByte(out, '\n'); i >= 0 {
+			l, out = out[:i], out[i+1:]
+		} else {
+			l, out = out, nil
+		}
+		f := strings.Fields(string(l))
+		if len(f) < 2 {
+			continue
+		}
+		ts, _ := strconv.ParseInt(f[0], 10, 64)
+		n := &commitNode{id: plumbing.NewHash(f[1]), time: ts}
+		for _, p := range f[2:] {
+			n.parents = append(n.parents, plumbing.NewHash(p))
+		}
+		nodes = append(nodes, n)
+	}
+	return nodes, nil
+}
+
+func (g *gitBin) diffs(ctx context.Context, commits []*commitNode, wantPre bool, report func(error), fn func(int, []change) error) error {
+	if len(commits) == 0 {
+		return nil
+	}
+	dctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// --always prints every commit's header, even with no changes, so
+	// output and input stay in step.
+	cmd := g.command(dctx, "diff-tree", "--stdin", "-r", "-c", "--root", "--no-renames", "--no-abbrev", "--raw", "-z", "--always")
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return fmt.Errorf("git diff-tree: %w", err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return fmt.Errorf("git diff-tree: %w", err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		return fmt.Errorf("git diff-tree: %w", err)
+	}
+	go func() {
+		w := bufio.NewWriterSize(stdin, 64<<10)
+		for _, c := range commits {
+			if _, err := w.WriteString(c.id.String() + "\n"); err != nil {
+				break
+			}
+		}
+		w.Flush()
+		stdin.Close()
+	}()
+	r := bufio.NewReaderSize(stdout, 256<<10)
+	next := 0 // index of the next commit to hand to fn
+	cur := -1 // index of the commit whose entries are being read
+	var chs []change
+	var cbErr error
+	flush := func() bool {
+		if cur < 0 {
+			return true
+		}
+		if err := fn(cur, chs); err != nil {
+			cbErr = err
+			return false
+		}
+		next = cur + 1
+		chs = chs[:0]
+		return true
+	}
+	var meta []byte
+	expectPath := false
+	for {
+		tok, err := r.ReadSlice(0)
+		if err == bufio.ErrBufferFull {
+			// A very long path: collect it whole.
+			buf := append([]byte(nil), tok...)
+			for err == bufio.ErrBufferFull {
+				tok, err = r.ReadSlice(0)
+				buf = append(buf, tok...)
+			}
+			tok = buf
+		}
+		if err != nil {
+			break
+		}
+		tok = tok[:len(tok)-1]
+		if expectPath {
+			expectPath = false
+			if c, ok := parseRaw(meta, string(tok), wantPre); ok {
+				chs = append(chs, c)
+			}
+			continue
+		}
+		if len(tok) > 0 && tok[0] == ':' {
+			meta = append(meta[:0], tok...)
+			expectPath = true
+			continue
+		}
+		tok = bytes.TrimSpace(tok)
+		if len(tok) == 0 {
+			continue
+		}
+		// A commit header.
+		if !flush() {
+			break
+		}
+		if next >= len(commits) || commits[next].id.String() != string(tok) {
+			cbErr = fmt.Errorf("git diff-tree: unexpected commit %q", tok)
+			break
+		}
+		cur = next
+	}
+	if cbErr != nil {
+		cancel()
+		cmd.Wait()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		return cbErr
+	}
+	werr := cmd.Wait()
+	if werr == nil && cur >= 0 {
+		if !flush() {
+			return cbErr
+		}
+	}
+	if next >= len(commits) {
+		return nil
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+	// diff-tree stopped early (a missing tree or commit): go on with
+	// go-git from the commit it could not finish.
+	gg, gerr := g.fallback()
+	if gerr != nil {
+		msg := strings.TrimSpace(stderr.String())
+		return fmt.Errorf("git diff-tree failed at commit %s: %s", commits[next].id, msg)
+	}
+	return gg.diffFrom(ctx, commits, next, wantPre, report, fn)
+}
+
+// parseRaw parses one raw (or combined raw) diff entry.
+func parseRaw(meta []byte, path string, wantPre bool) (change, bool) {
+	n := 0
+	for n < len(meta) && meta[n] == ':' {
+		n++
+	}
+	f := strings.Fields(string(meta[n:]))
+	if len(f) < 2*(n+1)+1 {
+		return change{}, false
+	}
+	mode := f[n]
+	if mode != "100644" && mode != "100755" && mode != "100664" {
+		return change{}, false
+	}
+	id := plumbing.NewHash(f[2*n+1])
+	if id.IsZero() {
+		return change{}, false
+	}
+	c := change{path: path, blob: id}
+	if wantPre {
+		c.pre = make([]plumbing.Hash, n)
+		for j := 0; j < n; j++ {
+			pm := f[j]
+			if pm == "100644" || pm == "100755" || pm == "100664" {
+				c.pre[j] = plumbing.NewHash(f[n+1+j])
+			}
+		}
+	}
+	return c, true
+}
+
+func (g *gitBin) lsTree(ctx context.Context, rev string, fn func(mode, typ, id, path string)) error {
+	out, err := g.output(ctx, nil, "ls-tree", "-r", "-z", "--full-tree", "--end-of-options", rev)
+	if err != nil {
+		return err
+	}
+	for _, e := range bytes.Split(out, []byte{0}) {
+		meta, p, ok := bytes.Cut(e, []byte{'\t'})
+		if !ok {
+			continue
+		}
+		f := strings.Fields(string(meta))
+		if len(f) == 3 {
+			fn(f[0], f[1], f[2], string(p))
+		}
+	}
+	return nil
+}
+
+func (g *gitBin) treeBlobs(ctx context.Context, rev string) (map[plumbing.Hash]bool, error) {
+	out := map[plumbing.Hash]bool{}
+	err := g.lsTree(ctx, rev, func(mode, typ, id, _ string) {
+		if typ == "blob" && (mode == "100644" || mode == "100755" || mode == "100664") {
+			out[plumbing.NewHash(id)] = true
+		}
+	})
+	return out, err
+}
+
+func (g *gitBin) gitlinks(ctx context.Context, rev string) ([]string, error) {
+	var out []string
+	err := g.lsTree(ctx, rev, func(mode, typ, id, p string) {
+		if typ == "commit" {
+			out = append(out, p)
+		}
+	})
+	return out, err
+}
+
+func (g *gitBin) staged(ctx context.Context) ([]change, error) {
+	out, err := g.output(ctx, nil, "diff-index", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", "HEAD", "--")
+	if err != nil {
+		// No commits yet: everything in the index is new.
+		if _, herr := g.output(ctx, nil, "rev-parse", "-q", "--verify", "HEAD"); herr == nil {
+			return nil, fmt.Errorf("listing staged changes: %w", err)
+		}
+		out, err = g.output(ctx, nil, "diff-index", "--cached", "--raw", "-z", "--no-renames", "--no-abbrev", emptyTree, "--")
+		if err != nil {
+			return nil, fmt.Errorf("listing staged changes: %w", err)
+		}
+	}
+	var chs []change
+	toks := bytes.Split(out, []byte{0})
+	for i := 0; i+1 < len(toks); i++ {
+		if len(toks[i]) == 0 || toks[i][0] != ':' {
+			continue
+		}
+		if c, ok := parseRaw(toks[i], string(toks[i+1]), true); ok {
+			chs = append(chs, c)
+		}
+		i++
+	}
+	return chs, nil
+}
+
+// catFile is one `git cat-file --batch` process.
+type catFile struct {
+	cmd *exec.Cmd
+	in  *bufio.Writer
+	inc io.Closer
+	out *bufio.Reader
+	bad bool
+}
+
+func (g *gitBin) startCatFile() (*catFile, error) {
+	// Not tied to one request's context: the process serves many.
+	cmd := g.command(context.Background(), "cat-file", "--batch")
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("starting git cat-file: %w", err)
+	}
+	return &catFile{cmd: cmd, in: bufio.NewWriter(in), inc: in, out: bufio.NewReaderSize(out, 64<<10)}, nil
+}
+
+func (g *gitBin) catFile() (*catFile, error) {
+	select {
+	case c := <-g.pool:
+		return c, nil
+	default:
+	}
+	g.mu.Lock()
+	if len(g.all) < g.max {
+		c, err := g.startCatFile()
+		if err == nil {
+			g.all = append(g.all, c)
+		}
+		g.mu.Unlock()
+		return c, err
+	}
+	g.mu.Unlock()
+	return <-g.pool, nil
+}
+
+func (g *gitBin) release(c *catFile) {
+	if c.bad {
+		c.inc.Close()
+		c.cmd.Process.Kill()
+		c.cmd.Wait()
+		g.mu.Lock()
+		for i, x := range g.all {
+			if x == c {
+				g.all = append(g.all[:i], g.all[i+1:]...)
+				break
+			}
+		}
+		g.mu.Unlock()
+		return
+	}
+	g.pool <- c
+}
+
+// request asks for one object and reads its header.
+func (c *catFile) request(id plumbing.Hash) (typ string, size int64, err error) {
+	if _, err := c.in.WriteString(id.String() + "\n"); err != nil {
+		c.bad = true
+		return "", 0, err
+	}
+	if err := c.in.Flush(); err != nil {
+		c.bad = true
+		return "", 0, err
+	}
+	line, err := c.out.ReadString('\n')
+	if err != nil {
+		c.bad = true
+		return "", 0, fmt.Errorf("git cat-file: %w", err)
+	}
+	f := strings.Fields(line)
+	if len(f) == 2 && f[1] == "missing" {
+		return "", 0, plumbing.ErrObjectNotFound
+	}
+	if len(f) != 3 {
+		c.bad = true
+		return "", 0, fmt.Errorf("git cat-file: unexpected header %q", strings.TrimSpace(line))
+	}
+	size, err = strconv.ParseInt(f[2], 10, 64)
+	if err != nil {
+		c.bad = true
+		return "", 0, fmt.Errorf("git cat-file: unexpected header %q", strings.TrimSpace(line))
+	}
+	return f[1], size, nil
+}
+
+// catReader streams one object's content and hands the process back on
+// Close, after skipping what was not read.
+type catReader struct {
+	g    *gitBin
+	c    *catFile
+	left int64
+	done bool
+}
+
+func (r *catReader) Read(p []byte) (int, error) {
+	if r.left <= 0 {
+		return 0, io.EOF
+	}
+	if int64(len(p)) > r.left {
+		p = p[:r.left]
+	}
+	n, err := r.c.out.Read(p)
+	r.left -= int64(n)
+	if err != nil {
+		r.c.bad = true
+		if err == io.EOF {
+			err = io.ErrUnexpectedEOF
+		}
+	}
+	return n, err
+}
+
+func (r *catReader) Close() error {
+	if r.done {
+		return nil
+	}
+	r.done = true
+	if !r.c.bad {
+		if _, err := r.c.out.Discard(int(r.left)); err != nil {
+			r.c.bad = true
+		} else if b, err := r.c.out.ReadByte(); err != nil || b != '\n' {
+			r.c.bad = true
+		}
+	}
+	r.g.release(r.c)
+	return nil
+}
+
+func (g *gitBin) open(id plumbing.Hash, want string) (*catReader, int64, error) {
+	c, err := g.catFile()
+	if err != nil {
+		return nil, 0, err
+	}
+	typ, size, err := c.request(id)
+	if err != nil {
+		g.release(c)
+		return nil, 0, err
+	}
+	r := &catReader{g: g, c: c, left: size}
+	if typ != want {
+		r.Close()
+		return nil, 0, fmt.Errorf("object %s is a %s, not a %s", id, typ, want)
+	}
+	return r, size, nil
+}
+
+func (g *gitBin) openBlob(ctx context.Context, id plumbing.Hash) (io.ReadCloser, int64, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, 0, err
+	}
+	return g.open(id, "blob")
+}
+
+func (g *gitBin) readCommit(ctx context.Context, id plumbing.Hash) (*object.Commit, error) {
+	r, size, err := g.open(id, "commit")
+	if err != nil {
+		return nil, err
+	}
+	data := make([]byte, size)
+	_, err = io.ReadFull(r, data)
+	r.Close()
+	if err != nil {
+		return nil, err
+	}
+	return decodeCommit(id, data)
+}
+
+func decodeCommit(id plumbing.Hash, data []byte) (*object.Commit, error) {
+	o := &plumbing.MemoryObject{}
+	o.SetType(plumbing.CommitObject)
+	o.Write(data)
+	c := &object.Commit{}
+	if err := c.Decode(o); err != nil {
+		return nil, fmt.Errorf("decoding commit %s: %w", id, err)
+	}
+	c.Hash = id
+	return c, nil
+}
+
+func (g *gitBin) close() error {
+	g.mu.Lock()
+	all := g.all
+	g.all = nil
+	g.mu.Unlock()
+	for _, c := range all {
+		c.inc.Close()
+		c.cmd.Wait()
+	}
+	return nil
+}

@@ -1,0 +1,228 @@
+#!/usr/bin/env bash
+# Benchmark `keytrail scan git` against gitleaks v8.30.1 on a large,
+# reproducible history built without network from $(go env GOROOT)/src.
+#
+#   scripts/bench-git.sh            # COMMITS=20000 by default
+#   COMMITS=5000 scripts/bench-git.sh
+#
+# The repository is cached under .bench/ (gitignored) keyed by its size and
+# generator version; delete it to rebuild. Prints wall time and peak RSS of
+# both tools, the ratio, and whether each found every planted key.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+COMMITS=${COMMITS:-20000}
+GEN=3
+BENCH=.bench
+REPO=$BENCH/history-$COMMITS-v$GEN
+GITLEAKS=$BENCH/bin/gitleaks
+mkdir -p "$BENCH/bin"
+
+if [ ! -x "$GITLEAKS" ]; then
+	echo "installing gitleaks v8.30.1 into $BENCH/bin"
+	GOBIN=$PWD/$BENCH/bin go install github.com/zricethezav/gitleaks/v8@v8.30.1
+fi
+KEYTRAIL=${KEYTRAIL:-bin/keytrail}
+if [ -z "${NO_BUILD:-}" ]; then go build -trimpath -o bin/keytrail ./cmd/keytrail; fi
+
+if [ ! -d "$REPO/.git" ]; then
+	echo "building $REPO ($COMMITS commits from $(go env GOROOT)/src)..."
+	rm -rf "$REPO.tmp"
+	git init -q -b main "$REPO.tmp"
+	python3 - "$(go env GOROOT)/src" "$COMMITS" "$REPO.tmp/planted.txt" <<'PY' | git -C "$REPO.tmp" fast-import --quiet
+import os, random, sys, zlib
+
+src, n, planted_path = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+rnd = random.Random(20260401)
+ALPHA = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+
+def token():
+    body = "".join(rnd.choice(ALPHA) for _ in range(30))
+    c = zlib.crc32(body.encode())
+    cs = ""
+    for _ in range(6):
+        cs = ALPHA[c % 62] + cs
+        c //= 62
+    return "ghp_" + body + cs
+
+pool = []
+for root, dirs, files in os.walk(src):
+    dirs.sort()
+    for f in sorted(files):
+        p = os.path.join(root, f)
+        try:
+            if os.path.getsize(p) > 256 << 10:
+                continue
+            with open(p, "rb") as fh:
+                data = fh.read()
+        except OSError:
+            continue
+        if b"\0" in data[:8000]:
+            continue
+        # Keep the benchmark about planted keys: drop any token-shaped
+        # text the Go tree may carry.
+        if b"ghp_" in data or b"AKIA" in data:
+            continue
+        pool.append((os.path.relpath(p, src), data))
+rnd.shuffle(pool)
+out = sys.stdout.buffer
+planted = []
+mark = [0]
+ts = [1700000000]
+
+def w(s):
+    out.write(s if isinstance(s, bytes) else s.encode())
+
+def commit(ref, msg, parent, merges, changes, dels):
+    mark[0] += 1
+    ts[0] += rnd.randint(30, 3000)
+    who = rnd.choice(["Ada <ada@example.com>", "Bob <bob@example.com>", "Cy <cy@example.com>"])
+    w(f"commit {ref}\nmark :{mark[0]}\nauthor {who} {ts[0]} +0000\ncommitter {who} {ts[0]} +0000\n")
+    m = msg.encode()
+    w(f"data {len(m)}\n"); w(m); w("\n")
+    if parent:
+        w(f"from :{parent}\n")
+    for mm in merges:
+        w(f"merge :{mm}\n")
+    for p in dels:
+        w(f"D {p}\n")
+    for p, data in changes:
+        w(f"M 100644 inline {p}\ndata {len(data)}\n"); w(data); w("\n")
+    return mark[0]
+
+def edit(data):
+    lines = data.split(b"\n")
+    donor = rnd.choice(pool)[1].split(b"\n")
+    i = rnd.randrange(len(lines))
+    k = rnd.randint(0, 6)
+    j = rnd.randrange(len(donor))
+    new = donor[j:j + rnd.randint(1, 8)]
+    return b"\n".join(lines[:i] + new + lines[i + k:])
+
+state = {}   # path -> content on main
+next_file = 0
+head = None
+live = []    # (path, token, kill_at) planted keys still to delete
+for i in range(n):
+    changes, dels = {}, []
+    # Grow the tree early, then mostly edit.
+    adds = 40 if i < 100 else rnd.choice([0, 0, 0, 1, 1, 2])
+    for _ in range(adds):
+        if next_file < len(pool):
+            p, d = pool[next_file]; next_file += 1
+            changes[p] = d
+    for _ in range(rnd.randint(1, 4)):
+        if state:
+            p = rnd.choice(list(state))
+            changes[p] = edit(changes.get(p, state[p]))
+    if state and rnd.random() < 0.02:
+        p = rnd.choice(list(state))
+        if p not in changes:
+            dels.append(p)
+    msg = f"change {i}"
+    if i % 400 == 200:
+        # Plant a key: a new config file or a line in an existing file.
+        t = token()
+        if rnd.random() < 0.5:
+            p = f"deploy/env-{i}.conf"
+            changes[p] = f"# deploy settings\nGITHUB_TOKEN={t}\nREGION=eu-west-1\n".encode()
+        else:
+            p = rnd.choice(list(state))
+            d = changes.get(p, state[p])
+            changes[p] = d + f"\n// ci token: {t}\n".encode()
+        planted.append(t)
+        # Most are deleted a few commits later; one in three stays.
+        if rnd.random() < 0.67:
+            live.append((p, t, i + rnd.randint(1, 50)))
+        msg = f"configure deploy {i}"
+    for (p, t, k) in list(live):
+        if k == i and p not in dels:
+            d = changes.get(p, state.get(p))
+            if d is not None:
+                changes[p] = d.replace(f"GITHUB_TOKEN={t}\n".encode(), b"").replace(f"\n// ci token: {t}\n".encode(), b"")
+            live.remove((p, t, k))
+    if i % 1000 == 500 and head:
+        # A feature branch with a few commits, merged back.
+        bstate = dict(state)
+        bh = head
+        bchanged = {}
+        for j in range(rnd.randint(3, 12)):
+            bc = {}
+            p = rnd.choice(list(bstate))
+            bc[p] = edit(bstate[p])
+            if j == 1 and (i // 1000) % 2 == 0:
+                t = token()
+                q = f"feature/{i}/settings.py"
+                bc[q] = f"API = 'https://api.github.com'\nTOKEN = '{t}'\n".encode()
+                planted.append(t)
+            bstate.update(bc); bchanged.update(bc)
+            bh = commit(f"refs/heads/feature-{i}", f"feature {i} step {j}", bh, [], list(bc.items()), [])
+        for p in list(changes):
+            bchanged.pop(p, None)
+        changes.update(bchanged)
+        head = commit("refs/heads/main", f"Merge feature-{i}", head, [bh], list(changes.items()), dels)
+    else:
+        head = commit("refs/heads/main", msg, head, [], list(changes.items()), dels)
+    for p in dels:
+        state.pop(p, None)
+    state.update(changes)
+    if i % 5000 == 4999:
+        w(f"reset refs/tags/v{i // 5000 + 1}.0\nfrom :{head}\n\n")
+with open(planted_path, "w") as fh:
+    fh.write("\n".join(planted) + "\n")
+PY
+	mv "$REPO.tmp/planted.txt" "$BENCH/planted-$COMMITS-v$GEN.txt"
+	git -C "$REPO.tmp" gc -q --aggressive --depth=50 2>/dev/null || git -C "$REPO.tmp" repack -adq
+	git -C "$REPO.tmp" checkout -q -f main 2>/dev/null
+	mv "$REPO.tmp" "$REPO"
+fi
+PLANTED=$BENCH/planted-$COMMITS-v$GEN.txt
+nplanted=$(grep -c . "$PLANTED")
+echo "repository: $REPO: $(git -C "$REPO" rev-list --all | wc -l) commits, $(git -C "$REPO" count-objects -vH | awk '/size-pack/{print $2 $3}') packed, $nplanted planted keys"
+
+# found FILE: how many planted keys appear in a report.
+found() { local n=0; while read -r t; do grep -qF "$t" "$1" && n=$((n + 1)); done <"$PLANTED"; echo "$n"; }
+# timed NAME CMD...: wall seconds and peak RSS (MB) into $NAME_s / $NAME_mb.
+timed() {
+	local name=$1; shift
+	/usr/bin/time -v -o "$BENCH/git-$name.time" "$@" >/dev/null 2>"$BENCH/git-$name.stderr" || true
+	eval "${name}_s=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$BENCH/git-$name.time")"
+	eval "${name}_mb=$(awk -F': ' '/Maximum resident/{printf "%.0f", $2/1024}' "$BENCH/git-$name.time")"
+}
+
+# Warm the page cache so neither tool pays for the first read.
+git -C "$REPO" cat-file --batch-all-objects --batch-check >/dev/null
+
+timed kt "$KEYTRAIL" scan git --no-progress --show-secrets -f json -o "$BENCH/git-kt.json" "$REPO"
+timed gl "$GITLEAKS" git --no-banner --report-format json --report-path "$BENCH/git-gl.json" "$REPO"
+kt_found=$(found "$BENCH/git-kt.json")
+gl_found=$(found "$BENCH/git-gl.json")
+
+printf '\nfull history (%s commits)\n' "$COMMITS"
+printf '  %-10s %8ss  %6s MB  found %s/%s planted keys\n' keytrail "$kt_s" "$kt_mb" "$kt_found" "$nplanted"
+printf '  %-10s %8ss  %6s MB  found %s/%s planted keys\n' gitleaks "$gl_s" "$gl_mb" "$gl_found" "$nplanted"
+awk -v a="$kt_s" -v b="$gl_s" 'BEGIN{ if (a > 0) printf "  keytrail is %.1fx faster than gitleaks\n", b/a }'
+
+KT_ABS=$(cd "$(dirname "$KEYTRAIL")" && pwd)/$(basename "$KEYTRAIL")
+# Staged scan, as a pre-commit hook runs it: one new file with a key.
+t=$(head -1 "$PLANTED")
+printf 'STAGED_TOKEN = "%s"\n' "$t" >"$REPO/bench_staged.py"
+git -C "$REPO" add bench_staged.py
+runs=10
+staged() { # NAME CMD...: mean wall ms over $runs runs
+	local name=$1; shift
+	local start end
+	start=$(date +%s%N)
+	for _ in $(seq $runs); do "$@" >/dev/null 2>&1 || true; done
+	end=$(date +%s%N)
+	echo $(((end - start) / runs / 1000000))
+}
+kt_ms=$(cd "$REPO" && staged kt "$KT_ABS" scan git --staged --no-progress)
+gl_ms=$(cd "$REPO" && staged gl "$OLDPWD/$GITLEAKS" git --staged --pre-commit --no-banner)
+(cd "$REPO" && "$KT_ABS" scan git --staged --no-progress >/dev/null 2>&1) && kt_st=missed || kt_st=found
+(cd "$REPO" && "$OLDPWD/$GITLEAKS" git --staged --pre-commit --no-banner >/dev/null 2>&1) && gl_st=missed || gl_st=found
+git -C "$REPO" rm -q --cached bench_staged.py
+rm -f "$REPO/bench_staged.py"
+printf '\nstaged (one new file, mean of %d runs)\n' "$runs"
+printf '  %-10s %6s ms  key %s\n' keytrail "$kt_ms" "$kt_st"
+printf '  %-10s %6s ms  key %s\n' gitleaks "$gl_ms" "$gl_st"
