@@ -85,7 +85,8 @@ func newRoot(e *env) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (console on a terminal), console, json")
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default: .keytrail.toml at the scanned root if present)")
-	root.AddCommand(newScanCmd(e, g), newRulesCmd(e, g), newVersionCmd(e))
+	root.AddCommand(newScanCmd(e, g), newRulesCmd(e, g), newConfigCmd(e, g), newVersionCmd(e))
+	root.AddCommand(newBaselineCmd(e, g), newHookCmd(e)) // integrations: baseline.go, hook.go
 	return root
 }
 

@@ -31,6 +31,8 @@ type scanFlags struct {
 	noProgress    bool
 	sarifCategory string
 	decodeDepth   int
+	noisyFiles    bool
+	baseline      string // see baseline.go
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
@@ -45,7 +47,9 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.workers, "workers", 0, "scan workers (default: number of CPUs)")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "never show the progress bar")
 	fl.IntVar(&f.decodeDepth, "max-decode-depth", scanner.DefaultDecodeDepth, "decode base64/hex/percent/\\u-escaped text this many layers deep to find secrets inside (0: off)")
+	fl.BoolVar(&f.noisyFiles, "scan-noisy-files", false, "apply generic rules to lock files, minified bundles and vendored code too (provider rules always apply)")
 	fl.StringVar(&f.sarifCategory, "sarif-category", "", "SARIF automationDetails.id, so several scans of one repo do not overwrite each other")
+	fl.StringVar(&f.baseline, "baseline", "", "report only findings not in this baseline file (keytrail baseline create); .keytrailignore at the root always applies")
 }
 
 func newScanCmd(e *env, g *globalFlags) *cobra.Command {
@@ -162,6 +166,7 @@ func buildEngine(g *globalFlags, sf *scanFlags, root string) (*scanSetup, error)
 		MinConfidence: sf.minConfidence,
 		Allowlist:     cfg.GlobalAllowlist(),
 		DecodeDepth:   decodeDepthOption(sf.decodeDepth),
+		NoisyPaths:    noisyPaths(sf.noisyFiles),
 	})
 	if err != nil {
 		return nil, err
@@ -176,6 +181,13 @@ func decodeDepthOption(flag int) int {
 		return -1
 	}
 	return flag
+}
+
+func noisyPaths(scanAll bool) []string {
+	if scanAll {
+		return []string{}
+	}
+	return nil
 }
 
 // runScan runs a source and reports; it sets e.exit.
@@ -194,6 +206,14 @@ func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src sca
 	}
 	e.log.Info().Int64("items", res.Stats.Items).Int64("bytes", res.Stats.Bytes).
 		Int("findings", len(res.Findings)).Dur("elapsed", time.Since(start)).Msg("scan finished")
+	// Baselines and ignore files (baseline.go): `keytrail baseline` takes
+	// the result here; a scan drops reviewed findings before reporting.
+	if sink := scanSinkFrom(ctx); sink != nil {
+		return sink(e, sf, res, root)
+	}
+	if err := applySuppressions(e, sf, res, root); err != nil {
+		return err
+	}
 	if err := writeReport(e, sf, setup, res); err != nil {
 		return err
 	}
