@@ -195,8 +195,8 @@ func TestRedaction(t *testing.T) {
 			t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
-	f := Finding{Secret: "hunter2hunter2", Match: `pw = "hunter2hunter2"`}.Redacted()
-	if strings.Contains(f.Match, "hunter2hunter2") || strings.Contains(f.Secret, "hunter2hunter2") {
+	f := Finding{Secret: "hunter2hunter2", Match: `pw = "hunter2hunter2"`, Message: "add pw hunter2hunter2"}.Redacted()
+	if strings.Contains(f.Match, "hunter2hunter2") || strings.Contains(f.Secret, "hunter2hunter2") || strings.Contains(f.Message, "hunter2hunter2") {
 		t.Fatalf("secret left in %+v", f)
 	}
 }

@@ -110,6 +110,9 @@ func (f Finding) Redacted() Finding {
 			f.Match = hint
 		}
 	}
+	if f.Message != "" && len(f.Secret) >= 8 {
+		f.Message = strings.ReplaceAll(f.Message, f.Secret, hint)
+	}
 	f.Secret = hint
 	if f.Locations != nil {
 		f.Locations = append([]Location(nil), f.Locations...)

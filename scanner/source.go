@@ -42,6 +42,13 @@ type Source interface {
 	Items(ctx context.Context, emit func(Item) error, report func(error)) error
 }
 
+// Counter is implemented by sources that know how far their enumeration
+// has got (git: commits walked of commits to walk), for progress with an
+// ETA. It is called from another goroutine while the scan runs.
+type Counter interface {
+	Progress() (done, total int64, unit string)
+}
+
 // Finalizer is implemented by sources that post-process findings once all
 // items are scanned, e.g. to attach git provenance to blob findings.
 type Finalizer interface {

@@ -197,7 +197,7 @@ func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src sca
 		return err
 	}
 	start := time.Now()
-	prog := newProgress(ctx, e.stderr, sf.noProgress)
+	prog := newProgress(ctx, e.stderr, sf.noProgress, src)
 	s := &scanner.Scanner{Engine: setup.engine, Workers: sf.workers, Log: e.log, Progress: prog}
 	res, err := s.Run(ctx, src)
 	prog.Done()

@@ -134,7 +134,7 @@ func writeText(w io.Writer, fs []scanner.Finding, o Options) error {
 			fmt.Fprintf(w, "    at %s:%d %s\n", l.File, l.Line, shortSHA(l.Commit))
 		}
 	}
-	summary := fmt.Sprintf("%d finding(s) in %d item(s), %s scanned", len(fs), o.Stats.Items, humanBytes(o.Stats.Bytes))
+	summary := fmt.Sprintf("%d finding(s) in %d item(s), %s scanned", len(fs), o.Stats.Items, HumanBytes(o.Stats.Bytes))
 	if o.Stats.Skipped > 0 {
 		summary += fmt.Sprintf(", %d skipped (binary or over size limit)", o.Stats.Skipped)
 	}
@@ -155,7 +155,8 @@ func shortSHA(s string) string {
 	return s
 }
 
-func humanBytes(n int64) string {
+// HumanBytes formats a byte count for people.
+func HumanBytes(n int64) string {
 	switch {
 	case n >= 1<<30:
 		return fmt.Sprintf("%.1f GiB", float64(n)/(1<<30))

@@ -53,6 +53,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -115,6 +116,13 @@ type Source struct {
 	rangeSet bool
 	subs     []*subSource
 	stats    Stats
+	// done and total commits, read by the progress display.
+	doneCommits, totalCommits atomic.Int64
+}
+
+// Progress implements scanner.Counter: commits walked of those to walk.
+func (s *Source) Progress() (done, total int64, unit string) {
+	return s.doneCommits.Load(), s.totalCommits.Load(), "commits"
 }
 
 // Stats count what the enumeration covered.
@@ -237,9 +245,11 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 		s.index[c.id] = int32(i)
 	}
 	s.stats.Commits = len(s.commits)
+	s.totalCommits.Store(int64(len(s.commits)))
 	wantPre := s.rangeSet
 	err = b.diffs(ctx, s.commits, wantPre, report, func(i int, chs []change) error {
 		c := s.commits[i]
+		s.doneCommits.Store(int64(i + 1))
 		if err := emit(s.messageItem(b, c.id)); err != nil {
 			return err
 		}
