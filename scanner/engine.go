@@ -38,6 +38,9 @@ type Options struct {
 	NoisyPaths []string
 }
 
+// maxRegion caps a merged regex region (see matchRules).
+const maxRegion = 8 << 10
+
 // DefaultDecodeDepth is how deep nested encodings are followed by default.
 const DefaultDecodeDepth = 2
 
@@ -184,6 +187,11 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 			if e.opts.MaxFileSize > 0 && total > e.opts.MaxFileSize {
 				return nil, total, &SizeLimitError{Limit: e.opts.MaxFileSize}
 			}
+			// Sniff as soon as there is enough to decide, so a skipped
+			// binary costs one small read, not a whole window.
+			if first && sniff && filled >= sniffLen && looksBinary(w.buf[:filled]) {
+				return nil, total, ErrBinary
+			}
 		}
 		data := w.buf[:filled]
 		if first {
@@ -205,27 +213,15 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 			found[i].start += base
 			found[i].sec += base
 		}
-		// Resolve line/column for this window's matches in offset order.
-		sort.Slice(found, func(i, j int) bool { return found[i].start < found[j].start })
-		cur, curLine := 0, line
+		// Resolve line and column of each secret, walking the window once
+		// in offset order (linear even with many findings on a long line).
+		sort.Slice(found, func(i, j int) bool { return found[i].sec < found[j].sec })
+		pos := lineCursor{line: line, lineStart: lastNL + 1, base: base}
 		for i := range found {
 			m := &found[i]
-			rel := int(m.start - base)
-			curLine += bytes.Count(data[cur:rel], nl)
-			cur = rel
-			m.line = curLine
-			ls := bytes.LastIndexByte(data[:rel], '\n')
-			lineStartAbs := lastNL + 1
-			if ls >= 0 {
-				lineStartAbs = base + int64(ls) + 1
-			}
 			secRel := int(m.sec - base)
-			// Report the secret's own position, not the start of its context.
-			m.line += bytes.Count(data[rel:secRel], nl)
-			if ls2 := bytes.LastIndexByte(data[:secRel], '\n'); ls2 >= 0 {
-				lineStartAbs = base + int64(ls2) + 1
-			}
-			m.col = column(data, base, lineStartAbs, secRel)
+			pos.advance(data, secRel)
+			m.line, m.col = pos.line, pos.column()
 			secEnd := secRel + (m.m.SecretEnd - m.m.SecretStart)
 			if m.decoded != "" {
 				secEnd = secRel + m.span
@@ -262,14 +258,41 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 
 var nl = []byte{'\n'}
 
-// column is the 1-based character column of data[rel] on a line starting
-// at absolute offset lineStart. A line that began in an earlier window
-// (over a megabyte long) gets a byte column instead.
-func column(data []byte, base, lineStart int64, rel int) int {
-	if lineStart >= base {
-		return utf8.RuneCount(data[lineStart-base:rel]) + 1
+// lineCursor tracks the line and column of a position moving forward
+// through a window. Columns count characters; on a line that began in an
+// earlier window (a line over a megabyte long) they count bytes.
+type lineCursor struct {
+	pos       int   // relative offset in the window
+	line      int   // line number at pos
+	lineStart int64 // absolute offset where pos's line starts
+	base      int64 // absolute offset of the window
+	runes     int   // characters from the line start to pos (exact mode)
+	exact     bool
+	started   bool
+}
+
+func (c *lineCursor) advance(data []byte, to int) {
+	if !c.started {
+		c.started = true
+		c.exact = c.lineStart >= c.base
 	}
-	return int(base+int64(rel)-lineStart) + 1
+	seg := data[c.pos:to]
+	if k := bytes.LastIndexByte(seg, '\n'); k >= 0 {
+		c.line += bytes.Count(seg, nl)
+		c.lineStart = c.base + int64(c.pos+k+1)
+		c.runes = utf8.RuneCount(seg[k+1:])
+		c.exact = true
+	} else if c.exact {
+		c.runes += utf8.RuneCount(seg)
+	}
+	c.pos = to
+}
+
+func (c *lineCursor) column() int {
+	if c.exact {
+		return c.runes + 1
+	}
+	return int(c.base+int64(c.pos)-c.lineStart) + 1
 }
 
 // SizeLimitError reports content over the configured size limit.
@@ -292,9 +315,13 @@ func looksBinary(data []byte) bool {
 // huge single-line file does not copy megabytes per finding.
 func lineAround(data []byte, s, e int) string {
 	const maxSide = 512
-	ls := bytes.LastIndexByte(data[:s], '\n') + 1
-	if s-ls > maxSide {
-		ls = s - maxSide
+	from := s - maxSide
+	if from < 0 {
+		from = 0
+	}
+	ls := from
+	if i := bytes.LastIndexByte(data[from:s], '\n'); i >= 0 {
+		ls = from + i + 1
 	}
 	le := bytes.IndexByte(data[e:], '\n')
 	if le < 0 {
@@ -357,7 +384,10 @@ func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 		}
 		for _, h := range hits {
 			s, en := region(data, h, r.Context, r.Multiline, r.SpansLines())
-			if regStart >= 0 && s <= regEnd {
+			// Merge overlapping regions, but not into one huge span: Go's
+			// regexp is fastest on small inputs, and on a long line with
+			// many hits a merged region could be the whole window.
+			if regStart >= 0 && s <= regEnd && max(en, regEnd)-regStart <= maxRegion {
 				if en > regEnd {
 					regEnd = en
 				}
