@@ -247,10 +247,12 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 	s.stats.Commits = len(s.commits)
 	s.totalCommits.Store(int64(len(s.commits)))
 	wantPre := s.rangeSet
+	ob := s.objectEmitter(ctx, b, emit)
 	err = b.diffs(ctx, s.commits, wantPre, report, func(i int, chs []change) error {
 		c := s.commits[i]
 		s.doneCommits.Store(int64(i + 1))
-		if err := emit(s.messageItem(b, c.id)); err != nil {
+		defer ob.flush()
+		if err := ob.message(c.id); err != nil {
 			return err
 		}
 		for _, ch := range chs {
@@ -262,13 +264,16 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 			s.blobs[ch.blob] = append(prev, intro{commit: int32(i), path: p, pre: ch.pre})
 			if !seen {
 				s.stats.Blobs++
-				if err := emit(s.blobItem(b, ch.blob, p, c.id)); err != nil {
+				if err := ob.blob(ch.blob, p, c.id); err != nil {
 					return err
 				}
 			}
 		}
 		return nil
 	})
+	if ferr := ob.finish(); err == nil {
+		err = ferr
+	}
 	if err != nil {
 		return err
 	}
@@ -547,6 +552,94 @@ func (s *Source) blobItem(b backend, id plumbing.Hash, p string, commit plumbing
 				return nil, &scanner.SizeLimitError{Limit: max}
 			}
 			return rc, nil
+		},
+	}
+}
+
+// objectEmitter emits blob and message items. With the git binary it
+// pipelines their contents through a prefetcher; otherwise (go-git, or if
+// the prefetch process cannot start) items read on demand.
+type objectEmitter struct {
+	s    *Source
+	b    backend
+	emit func(scanner.Item) error
+	pf   *prefetcher
+}
+
+func (s *Source) objectEmitter(ctx context.Context, b backend, emit func(scanner.Item) error) *objectEmitter {
+	o := &objectEmitter{s: s, b: b, emit: emit}
+	if gb, ok := b.(*gitBin); ok {
+		if pf, err := gb.newPrefetcher(ctx); err == nil {
+			o.pf = pf
+		}
+	}
+	return o
+}
+
+func (o *objectEmitter) blob(id plumbing.Hash, p string, commit plumbing.Hash) error {
+	if o.pf == nil {
+		return o.emit(o.s.blobItem(o.b, id, p, commit))
+	}
+	return o.pf.request(id, func(f fetched) error {
+		if f.err != nil || f.big || f.typ != "blob" {
+			// Missing, large or unexpected: the on-demand item reads it
+			// (and reports a missing object as before).
+			return o.emit(o.s.blobItem(o.b, id, p, commit))
+		}
+		return o.emit(o.s.memBlobItem(id, p, f.data))
+	})
+}
+
+func (o *objectEmitter) message(id plumbing.Hash) error {
+	if o.pf == nil {
+		return o.emit(o.s.messageItem(o.b, id))
+	}
+	return o.pf.request(id, func(f fetched) error {
+		if f.err == nil && !f.big && f.typ == "commit" {
+			if c, err := decodeCommit(id, f.data); err == nil {
+				return o.emit(messageItemText(id, c.Message))
+			}
+		}
+		return o.emit(o.s.messageItem(o.b, id))
+	})
+}
+
+func (o *objectEmitter) flush() {
+	if o.pf != nil {
+		o.pf.flush()
+	}
+}
+
+func (o *objectEmitter) finish() error {
+	if o.pf == nil {
+		return nil
+	}
+	return o.pf.finish()
+}
+
+// memBlobItem is a blob whose content has already been read.
+func (s *Source) memBlobItem(id plumbing.Hash, p string, data []byte) scanner.Item {
+	max := s.opts.MaxBlobSize
+	return scanner.Item{
+		Path: p,
+		Size: int64(len(data)),
+		Key:  id.String(),
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			if max > 0 && int64(len(data)) > max {
+				return nil, &scanner.SizeLimitError{Limit: max}
+			}
+			return io.NopCloser(bytes.NewReader(data)), nil
+		},
+	}
+}
+
+func messageItemText(id plumbing.Hash, msg string) scanner.Item {
+	return scanner.Item{
+		Path: MessageFile,
+		Size: int64(len(msg)),
+		Key:  "msg:" + id.String(),
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			return io.NopCloser(strings.NewReader(msg)), nil
 		},
 	}
 }

@@ -440,3 +440,26 @@ func TestUnusualContent(t *testing.T) {
 		})
 	}
 }
+
+// Blobs over the prefetcher's in-memory limit are read on demand; the
+// findings match go-git's either way.
+func TestLargeBlobReadOnDemand(t *testing.T) {
+	r := newRepo(t)
+	huge := token("huge")
+	r.write("dump.sql", strings.Repeat("-- filler line of a large text dump\n", (inMemoryMax/36)+1000)+"password_token = "+huge+"\n")
+	r.git("add", "dump.sql")
+	r.commit("large dump", map[string]string{"small.env": "T=" + token("small") + "\n"})
+	var lines []int
+	for _, b := range backends {
+		res := mustScan(t, Options{Path: r.dir, Backend: b})
+		got := bySecret(t, res.Findings)
+		f, ok := got[huge]
+		if !ok || f.File != "dump.sql" || len(got) != 2 || len(res.Errors) != 0 {
+			t.Fatalf("%s: findings %v errors %v", b, got, res.Errors)
+		}
+		lines = append(lines, f.Line)
+	}
+	if lines[0] != lines[1] || lines[0] < inMemoryMax/36 {
+		t.Fatalf("lines %v", lines)
+	}
+}
