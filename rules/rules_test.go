@@ -24,8 +24,8 @@ func TestBuiltinExamples(t *testing.T) {
 			if r.Description == "" {
 				t.Errorf("rule has no description")
 			}
-			if len(r.Examples) < 1 || len(r.Negatives) < 1 {
-				t.Errorf("rule needs positive and negative examples (has %d/%d)", len(r.Examples), len(r.Negatives))
+			if len(r.Examples) < 2 || len(r.Negatives) < 1 {
+				t.Errorf("rule needs at least two positive and one negative example (has %d/%d)", len(r.Examples), len(r.Negatives))
 			}
 			for _, ex := range r.Examples {
 				if len(r.FindAll([]byte(ex), false)) == 0 {

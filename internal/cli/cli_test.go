@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"compress/gzip"
+	"encoding/base64"
 	"context"
 	"encoding/json"
 	"math/rand"
@@ -400,5 +401,80 @@ negative_examples = ["acme_short"]
 	r = run(t, "", "scan", "dir", "--config", bad, dir)
 	if r.code != ExitError || !strings.Contains(r.stderr, "bad.toml: line ") {
 		t.Fatalf("bad TOML: exit %d %q", r.code, r.stderr)
+	}
+}
+
+func TestReportInvalidAndMinConfidence(t *testing.T) {
+	tok := ghToken(21)
+	bad := tok[:len(tok)-1] + "A"
+	if bad == tok {
+		bad = tok[:len(tok)-1] + "B"
+	}
+	input := "GITHUB_TOKEN=" + bad + "\ndb_password = \"q8Zr2LwT9vXk4NbPmY7c\"\nTOKEN=" + tok + "\n"
+	type jf struct {
+		RuleID     string `json:"rule_id"`
+		Line       int    `json:"line"`
+		Valid      *bool  `json:"valid"`
+		Confidence string `json:"confidence"`
+	}
+	scan := func(args ...string) []jf {
+		t.Helper()
+		r := run(t, input, append([]string{"scan", "stdin", "-f", "json"}, args...)...)
+		var fs []jf
+		if err := json.Unmarshal([]byte(r.stdout), &fs); err != nil {
+			t.Fatalf("%v: %s", err, r.stdout)
+		}
+		return fs
+	}
+	lines := func(fs []jf) map[int]jf {
+		m := map[int]jf{}
+		for _, f := range fs {
+			m[f.Line] = f
+		}
+		return m
+	}
+	// Default: the bad-checksum token is not reported (not even by a
+	// generic rule); the valid one is, with high confidence; the generic
+	// password with low confidence.
+	got := lines(scan())
+	if _, ok := got[1]; ok {
+		t.Errorf("invalid checksum reported by default: %+v", got[1])
+	}
+	if got[3].RuleID != "github-pat" || got[3].Confidence != "high" || got[2].Confidence != "low" {
+		t.Errorf("default findings: %+v", got)
+	}
+	// --report-invalid shows it, marked invalid.
+	got = lines(scan("--report-invalid"))
+	if f, ok := got[1]; !ok || f.RuleID != "github-pat" || f.Valid == nil || *f.Valid {
+		t.Errorf("--report-invalid: %+v", got)
+	}
+	// --min-confidence drops the generic finding.
+	got = lines(scan("--min-confidence", "medium"))
+	if _, ok := got[2]; ok || got[3].RuleID != "github-pat" {
+		t.Errorf("--min-confidence medium: %+v", got)
+	}
+	got = lines(scan("--min-confidence", "high"))
+	if len(got) != 1 || got[3].RuleID != "github-pat" {
+		t.Errorf("--min-confidence high: %+v", got)
+	}
+}
+
+func TestEmptyFileAndDecodedInDir(t *testing.T) {
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "empty.txt"), "")
+	tok := ghToken(22)
+	enc := base64.StdEncoding.EncodeToString([]byte(tok))
+	write(t, filepath.Join(dir, "secret.yaml"), "apiVersion: v1\nkind: Secret\ndata:\n  token: "+enc+"\n")
+	r := run(t, "", "scan", "dir", "-f", "json", dir)
+	var fs []struct {
+		RuleID  string `json:"rule_id"`
+		Line    int    `json:"line"`
+		Decoded string `json:"decoded"`
+	}
+	if err := json.Unmarshal([]byte(r.stdout), &fs); err != nil {
+		t.Fatal(err)
+	}
+	if r.code != ExitFindings || len(fs) != 1 || fs[0].Decoded != "base64" || fs[0].Line != 4 {
+		t.Fatalf("exit %d findings %+v", r.code, fs)
 	}
 }
