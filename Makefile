@@ -18,10 +18,13 @@ lint:
 	  if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-# Engine benchmarks plus a side-by-side run against gitleaks (see BENCHMARKS.md).
+# Engine benchmarks, the accuracy corpus, and side-by-side runs against
+# gitleaks on a directory tree and a git history (see BENCHMARKS.md).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./scanner/...
-	./scripts/bench.sh
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./scanner/ ./internal/kwmatch/
+	$(GO) test -count=1 -v -run TestAccuracyCorpus ./internal/corpus | grep accuracy
+	RUNS=3 ./scripts/bench.sh
+	./scripts/bench-git.sh
 
 # Scan the bundled demo tree with planted fake keys. Exits 0 when the
 # scan found them (keytrail itself exits 1 on findings).
