@@ -3,8 +3,8 @@ package cli
 import (
 	"bytes"
 	"compress/gzip"
-	"encoding/base64"
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"math/rand"
 	"os"

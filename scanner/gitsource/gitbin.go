@@ -432,19 +432,28 @@ type catFile struct {
 	bad bool
 }
 
-func (g *gitBin) startCatFile() (*catFile, error) {
-	// Not tied to one request's context: the process serves many.
-	cmd := g.command(context.Background(), "cat-file", "--batch")
+// startBatch starts `git cat-file --batch` with pipes to both ends.
+func (g *gitBin) startBatch(ctx context.Context) (*exec.Cmd, io.WriteCloser, io.ReadCloser, error) {
+	cmd := g.command(ctx, "cat-file", "--batch")
 	in, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, err
+		return nil, nil, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting git cat-file: %w", err)
+		return nil, nil, nil, fmt.Errorf("starting git cat-file: %w", err)
+	}
+	return cmd, in, out, nil
+}
+
+func (g *gitBin) startCatFile() (*catFile, error) {
+	// Not tied to one request's context: the process serves many.
+	cmd, in, out, err := g.startBatch(context.Background())
+	if err != nil {
+		return nil, err
 	}
 	return &catFile{cmd: cmd, in: bufio.NewWriter(in), inc: in, out: bufio.NewReaderSize(out, 64<<10)}, nil
 }

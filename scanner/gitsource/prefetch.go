@@ -49,17 +49,9 @@ type prefetchReq struct {
 const inMemoryMax = 1 << 20
 
 func (g *gitBin) newPrefetcher(ctx context.Context) (*prefetcher, error) {
-	cmd := g.command(ctx, "cat-file", "--batch")
-	in, err := cmd.StdinPipe()
+	cmd, in, out, err := g.startBatch(ctx)
 	if err != nil {
 		return nil, err
-	}
-	out, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, fmt.Errorf("starting git cat-file: %w", err)
 	}
 	p := &prefetcher{
 		cmd:  cmd,

@@ -56,17 +56,7 @@ func (d *Dir) walk(ctx context.Context, root string, emit func(scanner.Item) err
 		ignores["."] = append(readIgnore(filepath.Join(root, ".git", "info", "exclude"), nil),
 			readIgnore(filepath.Join(root, ".gitignore"), nil)...)
 	}
-	return filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
-		if ctx.Err() != nil {
-			return ctx.Err()
-		}
-		if err != nil {
-			report(&scanner.ScanError{Path: p, Err: cleanErr(err)})
-			if de != nil && de.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
+	return walk(ctx, root, report, func(p string, de fs.DirEntry) error {
 		rel, _ := filepath.Rel(root, p)
 		rel = filepath.ToSlash(rel)
 		if de.IsDir() {
@@ -147,6 +137,24 @@ func readIgnore(path string, domain []string) []gitignore.Pattern {
 		ps = append(ps, gitignore.ParsePattern(line, domain))
 	}
 	return ps
+}
+
+// walk is filepath.WalkDir that stops on cancellation and reports an
+// unreadable entry (skipping the directory) instead of ending the walk.
+func walk(ctx context.Context, root string, report func(error), fn func(string, fs.DirEntry) error) error {
+	return filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if err != nil {
+			report(&scanner.ScanError{Path: p, Err: cleanErr(err)})
+			if de != nil && de.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		return fn(p, de)
+	})
 }
 
 // cleanErr strips the path os errors repeat, since ScanError adds it.

@@ -40,17 +40,7 @@ func (l *Logs) Items(ctx context.Context, emit func(scanner.Item) error, report 
 			report(&scanner.ScanError{Path: root, Err: cleanErr(err)})
 			continue
 		}
-		err := filepath.WalkDir(root, func(p string, de fs.DirEntry, err error) error {
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			if err != nil {
-				report(&scanner.ScanError{Path: p, Err: cleanErr(err)})
-				if de != nil && de.IsDir() {
-					return filepath.SkipDir
-				}
-				return nil
-			}
+		err := walk(ctx, root, report, func(p string, de fs.DirEntry) error {
 			if de.IsDir() || !de.Type().IsRegular() {
 				return nil
 			}
