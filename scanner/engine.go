@@ -174,7 +174,13 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 		}
 		// Fill the buffer.
 		for filled < window {
-			n, err := r.Read(w.buf[filled:window])
+			limit := window
+			if first && filled < sniffLen {
+				// A small first read is enough to sniff for binary
+				// content, so skipped files cost 64 KiB, not a window.
+				limit = min(window, 64<<10)
+			}
+			n, err := r.Read(w.buf[filled:limit])
 			filled += n
 			total += int64(n)
 			if err != nil {
