@@ -40,7 +40,7 @@ type Finding struct {
 	Commit         string     `json:"commit,omitempty"`
 	Author         string     `json:"author,omitempty"`
 	Email          string     `json:"email,omitempty"`
-	Date           time.Time  `json:"date,omitempty"`
+	Date           time.Time  `json:"date,omitzero"`
 	Message        string     `json:"message,omitempty"`
 	PresentAtHead  *bool      `json:"present_at_head,omitempty"`
 	OtherLocations int        `json:"other_locations,omitempty"`
