@@ -151,7 +151,10 @@ func encodedWords(data []byte, from, to int, fn func(s, e int)) {
 	// at a time and only runs that could be long enough are walked.
 	const stride = minEncodedLen / 2
 	for p := from; p < to; {
-		if p+stride >= len(data) || !b64[data[p]] || !b64[data[p+stride]] {
+		if p+stride >= len(data) || !b64[data[p+stride]] || !b64[data[p]] ||
+			!b64[data[p+4]] || !b64[data[p+2]] || !b64[data[p+6]] {
+			// Every byte from p to p+stride is in a long enough run, so
+			// sampling a few between rejects most spans of short words.
 			p += stride
 			continue
 		}
