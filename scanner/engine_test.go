@@ -368,3 +368,26 @@ func TestPairedFindings(t *testing.T) {
 		t.Fatal("paired across 20 lines")
 	}
 }
+
+func TestRedactAll(t *testing.T) {
+	a, b := "AKIAZ7VRSQ5TNQLJ4MXK", "9tqXw2Z4cL+u7Yb1Rk0FvJ8Hn3PsQm6GdE5aTiWo"
+	line := "id=" + a + " secret=" + b
+	enc := "dG9rZW49dGtuXzAxMjM0NTY3ODlhYmNkZWZBQkNERUYwMTIzNDU2Nzg5"
+	msgTok := "tkn_0123456789abcdefABCDEF0123456789"
+	fs := RedactAll([]Finding{
+		{File: "c.env", Line: 1, EndLine: 1, Secret: a, Match: line, Message: "add " + msgTok},
+		{File: "c.env", Line: 1, EndLine: 1, Secret: b, Match: line},
+		{File: "k.yaml", Line: 3, EndLine: 3, Secret: "tkn_0123456789abcdefABCDEF0123456789", Match: "  token: " + enc, Decoded: "base64"},
+		{File: MessageFile, Line: 1, EndLine: 1, Secret: msgTok, Match: "add " + msgTok},
+	})
+	for _, f := range fs {
+		for _, s := range []string{a, b, enc, msgTok} {
+			if strings.Contains(f.Match, s) || strings.Contains(f.Message, s) || f.Secret == s {
+				t.Errorf("%s: %q left in %+v", f.File, s, f)
+			}
+		}
+	}
+	if fs[0].Match != "id=AKIA… secret=9tqX…" {
+		t.Errorf("match %q", fs[0].Match)
+	}
+}

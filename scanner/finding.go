@@ -120,6 +120,58 @@ func (f Finding) Redacted() Finding {
 	return f
 }
 
+// RedactAll redacts findings together. Besides each finding's own secret,
+// any other secret reported on the same line (a key id next to its secret
+// key) is hidden in its matched text, secrets found in commit messages are
+// hidden in every message, and the text around a secret found by decoding
+// (which holds it encoded) is not shown at all.
+func RedactAll(fs []Finding) []Finding {
+	type lineKey struct {
+		file string
+		line int
+	}
+	bySpot := map[lineKey][]string{}
+	var inMessages []string
+	for _, f := range fs {
+		if len(f.Secret) < 8 {
+			continue
+		}
+		for l := f.Line; l <= f.EndLine || l == f.Line; l++ {
+			k := lineKey{f.File, l}
+			bySpot[k] = append(bySpot[k], f.Secret, Redact(f.Secret))
+		}
+		if f.File == MessageFile {
+			inMessages = append(inMessages, f.Secret, Redact(f.Secret))
+		}
+	}
+	replacers := map[lineKey]*strings.Replacer{}
+	msgs := strings.NewReplacer(inMessages...)
+	out := make([]Finding, len(fs))
+	for i, f := range fs {
+		r := f.Redacted()
+		k := lineKey{f.File, f.Line}
+		if pairs := bySpot[k]; len(pairs) > 2 {
+			rep := replacers[k]
+			if rep == nil {
+				rep = strings.NewReplacer(pairs...)
+				replacers[k] = rep
+			}
+			r.Match = rep.Replace(r.Match)
+		}
+		if f.Decoded != "" {
+			r.Match = r.Secret
+		}
+		if len(inMessages) > 0 && r.Message != "" {
+			r.Message = msgs.Replace(r.Message)
+		}
+		out[i] = r
+	}
+	return out
+}
+
+// MessageFile is the file name of findings in commit messages.
+const MessageFile = "(commit message)"
+
 var severityRank = map[string]int{"critical": 0, "high": 1, "medium": 2, "low": 3, "info": 4}
 
 // SeverityRank orders severities, most severe first; unknown ones last.

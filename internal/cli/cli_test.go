@@ -478,3 +478,22 @@ func TestEmptyFileAndDecodedInDir(t *testing.T) {
 		t.Fatalf("exit %d findings %+v", r.code, fs)
 	}
 }
+
+// Two secrets on one line: neither finding's matched text may show the
+// other's secret, in any format.
+func TestRedactionAcrossFindingsOnOneLine(t *testing.T) {
+	tok := ghToken(23)
+	aws := "AKIAZ7VRSQ5TNQLJ4MXK"
+	in := "GITHUB_TOKEN=" + tok + " AWS_ACCESS_KEY_ID=" + aws + "\n"
+	for _, f := range []string{"json", "jsonl", "csv", "text", "sarif", "github"} {
+		r := run(t, in, "scan", "stdin", "-f", f)
+		if r.code != ExitFindings {
+			t.Fatalf("%s: exit %d %s", f, r.code, r.stderr)
+		}
+		for _, s := range []string{tok, tok[4:], aws, aws[4:]} {
+			if strings.Contains(r.stdout, s) {
+				t.Errorf("%s output holds %q", f, s)
+			}
+		}
+	}
+}

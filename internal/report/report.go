@@ -41,11 +41,7 @@ var Formats = []string{"text", "json", "jsonl", "csv", "sarif", "github"}
 // Write renders findings in the format.
 func Write(w io.Writer, format string, fs []scanner.Finding, o Options) error {
 	if !o.ShowSecrets {
-		red := make([]scanner.Finding, len(fs))
-		for i, f := range fs {
-			red[i] = f.Redacted()
-		}
-		fs = red
+		fs = scanner.RedactAll(fs)
 	}
 	switch format {
 	case "text", "":

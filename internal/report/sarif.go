@@ -210,11 +210,7 @@ func writeSARIF(w io.Writer, fs []scanner.Finding, o Options) error {
 	if o.ShowSecrets {
 		// SARIF is uploaded and kept by GitHub: never put a secret in it,
 		// whatever --show-secrets says.
-		red := make([]scanner.Finding, len(fs))
-		for i, f := range fs {
-			red[i] = f.Redacted()
-		}
-		fs = red
+		fs = scanner.RedactAll(fs)
 	}
 	base := sarifBase()
 	kept, _ := keepMostSevere(fs, sarifMaxResults)

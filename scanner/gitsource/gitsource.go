@@ -63,7 +63,7 @@ import (
 )
 
 // MessageFile is the file name findings in commit messages report.
-const MessageFile = "(commit message)"
+const MessageFile = scanner.MessageFile
 
 // Backend names for Options.Backend.
 const (
