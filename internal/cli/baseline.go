@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -13,23 +12,9 @@ import (
 )
 
 // scanSink takes a scan's unredacted result instead of the report writer;
-// `keytrail baseline` installs one through the command's context so every
-// scan source (dir, stdin, logs, git) works unchanged.
+// `keytrail baseline` installs one on the invocation's env so every scan
+// source (dir, stdin, logs, git) works unchanged.
 type scanSink func(e *env, sf *scanFlags, res *scanner.Result, root string) error
-
-type scanSinkKey struct{}
-
-func withScanSink(ctx context.Context, s scanSink) context.Context {
-	return context.WithValue(ctx, scanSinkKey{}, s)
-}
-
-func scanSinkFrom(ctx context.Context) scanSink {
-	if ctx == nil {
-		return nil
-	}
-	s, _ := ctx.Value(scanSinkKey{}).(scanSink)
-	return s
-}
 
 // applySuppressions drops findings listed in the --baseline file or in
 // .keytrailignore / .gitleaksignore at the scanned root. It runs before
@@ -109,11 +94,7 @@ func adaptForBaseline(e *env, sub *cobra.Command, update bool) {
 		sink = updateBaseline
 	}
 	sub.RunE = func(cmd *cobra.Command, args []string) error {
-		ctx := cmd.Context()
-		if ctx == nil {
-			ctx = context.Background()
-		}
-		cmd.SetContext(withScanSink(ctx, sink))
+		e.sink = sink
 		return run(cmd, args)
 	}
 	fl := sub.Flags()

@@ -32,6 +32,9 @@ type env struct {
 	log            zerolog.Logger
 	// exit is the code the command chose; errors map to ExitError.
 	exit int
+	// sink, when set (keytrail baseline), takes scan results instead of
+	// the report writer.
+	sink scanSink
 }
 
 // exitError carries a chosen exit code out of cobra.

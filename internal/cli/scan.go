@@ -208,8 +208,8 @@ func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src sca
 		Int("findings", len(res.Findings)).Dur("elapsed", time.Since(start)).Msg("scan finished")
 	// Baselines and ignore files (baseline.go): `keytrail baseline` takes
 	// the result here; a scan drops reviewed findings before reporting.
-	if sink := scanSinkFrom(ctx); sink != nil {
-		return sink(e, sf, res, root)
+	if e.sink != nil {
+		return e.sink(e, sf, res, root)
 	}
 	if err := applySuppressions(e, sf, res, root); err != nil {
 		return err
