@@ -37,14 +37,17 @@ type Finding struct {
 	Meta    map[string]string `json:"meta,omitempty"`
 
 	// Git provenance, filled by history sources.
-	Commit         string     `json:"commit,omitempty"`
-	Author         string     `json:"author,omitempty"`
-	Email          string     `json:"email,omitempty"`
-	Date           time.Time  `json:"date,omitzero"`
-	Message        string     `json:"message,omitempty"`
-	PresentAtHead  *bool      `json:"present_at_head,omitempty"`
-	OtherLocations int        `json:"other_locations,omitempty"`
-	Locations      []Location `json:"locations,omitempty"`
+	Commit         string    `json:"commit,omitempty"`
+	Author         string    `json:"author,omitempty"`
+	Email          string    `json:"email,omitempty"`
+	Date           time.Time `json:"date,omitzero"`
+	Message        string    `json:"message,omitempty"`
+	PresentAtHead  *bool     `json:"present_at_head,omitempty"`
+	OtherLocations int       `json:"other_locations,omitempty"`
+	// CommitsContaining counts the commits whose tree holds the secret
+	// (the one that introduced it and the later ones that kept it).
+	CommitsContaining int        `json:"commits_containing,omitempty"`
+	Locations         []Location `json:"locations,omitempty"`
 
 	// Later stages (live validation, audit) record their verdicts here.
 	Status map[string]string `json:"status,omitempty"`

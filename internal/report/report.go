@@ -121,7 +121,11 @@ func writeText(w io.Writer, fs []scanner.Finding, o Options) error {
 			}
 		}
 		if f.PresentAtHead != nil {
-			fmt.Fprintf(w, "    present at HEAD: %v\n", *f.PresentAtHead)
+			if f.CommitsContaining > 0 {
+				fmt.Fprintf(w, "    present at HEAD: %v  in %d commit(s)\n", *f.PresentAtHead, f.CommitsContaining)
+			} else {
+				fmt.Fprintf(w, "    present at HEAD: %v\n", *f.PresentAtHead)
+			}
 		}
 		if f.OtherLocations > 0 {
 			fmt.Fprintf(w, "    also in %d other location(s)\n", f.OtherLocations)

@@ -530,6 +530,9 @@ func resultProperties(f scanner.Finding) map[string]any {
 			p["commitDate"] = f.Date.UTC().Format(time.RFC3339)
 		}
 	}
+	if f.CommitsContaining > 0 {
+		p["commitsContaining"] = f.CommitsContaining
+	}
 	if f.PresentAtHead != nil {
 		p["presentAtHead"] = *f.PresentAtHead
 	}

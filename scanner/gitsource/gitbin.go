@@ -328,6 +328,8 @@ func (g *gitBin) diffs(ctx context.Context, commits []*commitNode, wantPre bool,
 	return gg.diffFrom(ctx, commits, next, wantPre, report, fn)
 }
 
+func isRawFileMode(m string) bool { return m == "100644" || m == "100755" || m == "100664" }
+
 // parseRaw parses one raw (or combined raw) diff entry.
 func parseRaw(meta []byte, path string, wantPre bool) (change, bool) {
 	n := 0
@@ -339,8 +341,16 @@ func parseRaw(meta []byte, path string, wantPre bool) (change, bool) {
 		return change{}, false
 	}
 	mode := f[n]
-	if mode != "100644" && mode != "100755" && mode != "100664" {
-		return change{}, false
+	if !isRawFileMode(mode) {
+		// Removed, or replaced by a symlink/submodule: a deletion of the
+		// file if every parent had one there (-c lists a path only when
+		// it differs from all parents).
+		for j := 0; j < n; j++ {
+			if !isRawFileMode(f[j]) {
+				return change{}, false
+			}
+		}
+		return change{path: path, gone: true}, true
 	}
 	id := plumbing.NewHash(f[2*n+1])
 	if id.IsZero() {

@@ -116,6 +116,11 @@ type Source struct {
 	rangeSet bool
 	subs     []*subSource
 	stats    Stats
+	// events lists, per path, the commits that set it to a blob or
+	// removed it (zero blob), in commit order: the lifetimes behind
+	// commits_containing.
+	events      map[string][]pathEvent
+	firstParent []int32
 	// done and total commits, read by the progress display.
 	doneCommits, totalCommits atomic.Int64
 }
@@ -134,6 +139,11 @@ type Stats struct {
 
 // intro is one introduction of a blob: a commit (index into commits, or
 // -1 for the index) put it at a path.
+type pathEvent struct {
+	commit int32
+	blob   plumbing.Hash // zero: the file was removed
+}
+
 type intro struct {
 	commit int32
 	path   string
@@ -152,6 +162,10 @@ type change struct {
 	path string
 	blob plumbing.Hash
 	pre  []plumbing.Hash
+	// gone marks a file that every parent had and the commit removed (or
+	// replaced with a non-file); blob is zero. It ends the file's lifetime
+	// for commits_containing and introduces nothing.
+	gone bool
 }
 
 // New returns a source for opts.
@@ -223,6 +237,7 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 	}
 	s.index = map[plumbing.Hash]int32{}
 	s.blobs = map[plumbing.Hash][]intro{}
+	s.events = map[string][]pathEvent{}
 	s.paths = map[string]string{}
 	if s.opts.Staged {
 		return s.stagedItems(ctx, b, emit, report)
@@ -257,6 +272,12 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 		}
 		for _, ch := range chs {
 			p := s.intern(ch.path)
+			if !s.rangeSet {
+				s.events[p] = append(s.events[p], pathEvent{commit: int32(i), blob: ch.blob})
+			}
+			if ch.gone {
+				continue
+			}
 			prev, seen := s.blobs[ch.blob]
 			if seen && hasIntro(prev, int32(i), p) {
 				continue
@@ -668,6 +689,9 @@ func (s *Source) stagedItems(ctx context.Context, b backend, emit func(scanner.I
 		return err
 	}
 	for _, ch := range chs {
+		if ch.gone {
+			continue
+		}
 		p := s.intern(ch.path)
 		prev, seen := s.blobs[ch.blob]
 		s.blobs[ch.blob] = append(prev, intro{commit: -1, path: p, pre: ch.pre})
@@ -850,6 +874,9 @@ func (s *Source) finalizeOwn(ctx context.Context, fs []scanner.Finding) ([]scann
 			}
 			f.PresentAtHead = &present
 		}
+		if !g.msg && !s.staged && !s.rangeSet {
+			f.CommitsContaining = s.containing(cs)
+		}
 		f.OtherLocations = len(cs) - 1
 		f.Locations = nil
 		if s.opts.AllLocations && len(cs) > 1 {
@@ -873,6 +900,64 @@ func (s *Source) finalizeOwn(ctx context.Context, fs []scanner.Finding) ([]scann
 		out[i].Message = redactAll(out[i].Message, secrets)
 	}
 	return out, nil
+}
+
+// containing counts the commits whose tree holds one of the candidates'
+// blobs at its path. Walking commits parents first, a path holds what the
+// commit set it to, or else what its first parent held (a merge that
+// leaves the path alone keeps its first parent's version).
+func (s *Source) containing(cs []candidate) int {
+	if s.firstParent == nil {
+		s.firstParent = make([]int32, len(s.commits))
+		for i, c := range s.commits {
+			s.firstParent[i] = -1
+			if len(c.parents) > 0 {
+				if pi, ok := s.index[c.parents[0]]; ok {
+					s.firstParent[i] = pi
+				}
+			}
+		}
+	}
+	want := map[string]map[plumbing.Hash]bool{}
+	for _, c := range cs {
+		if c.isMsg {
+			continue
+		}
+		if want[c.in.path] == nil {
+			want[c.in.path] = map[plumbing.Hash]bool{}
+		}
+		want[c.in.path][c.blob] = true
+	}
+	any := make([]bool, len(s.commits))
+	holds := make([]bool, len(s.commits))
+	for p, blobs := range want {
+		evs := s.events[p]
+		next := 0
+		for i := range s.commits {
+			h := false
+			if fp := s.firstParent[i]; fp >= 0 {
+				h = holds[fp]
+			}
+			for next < len(evs) && int(evs[next].commit) < i {
+				next++
+			}
+			for next < len(evs) && int(evs[next].commit) == i {
+				h = blobs[evs[next].blob]
+				next++
+			}
+			holds[i] = h
+			if h {
+				any[i] = true
+			}
+		}
+	}
+	n := 0
+	for _, h := range any {
+		if h {
+			n++
+		}
+	}
+	return n
 }
 
 // redactAll replaces each secret in s with its redacted hint.

@@ -463,3 +463,52 @@ func TestLargeBlobReadOnDemand(t *testing.T) {
 		t.Fatalf("lines %v", lines)
 	}
 }
+
+// commits_containing counts the commits whose tree holds the secret:
+// through edits elsewhere and on a side branch, not after its deletion,
+// nor after a merge that keeps the deletion; a deleted directory and a
+// file replaced by a symlink end a lifetime too.
+func TestCommitsContaining(t *testing.T) {
+	r := newRepo(t)
+	tok, dirTok, linkTok := token("lifetime"), token("indir"), token("link")
+	r.commit("add key", map[string]string{"a.env": "K=" + tok + "\n", "b.txt": "1\n",
+		"conf/x.env": "K=" + dirTok + "\n", "l.env": "K=" + linkTok + "\n"}) // 1
+	r.commit("edit b", map[string]string{"b.txt": "2\n"}) // 2
+	r.git("branch", "feature")
+	r.commit("remove key", map[string]string{"a.env": ""}) // 3
+	r.git("rm", "-q", "-r", "conf")
+	r.git("rm", "-q", "l.env")
+	if err := os.Symlink("b.txt", filepath.Join(r.dir, "l.env")); err != nil {
+		t.Fatal(err)
+	}
+	r.git("add", "l.env")
+	r.commit("drop conf dir, l.env becomes a symlink", nil) // 4
+	r.git("checkout", "-q", "feature")
+	r.commit("feature work", map[string]string{"b.txt": "3\n"}) // 5: still holds all three
+	r.git("checkout", "-q", "main")
+	r.git("merge", "-q", "--no-edit", "-X", "theirs", "feature") // 6: keeps the deletions
+	// Commits: 1 add, 2 edit, 3 remove a.env, 4 drop dir and link,
+	// 5 feature (from 2), 6 merge. a.env is in 1, 2 and 5; conf/x.env and
+	// l.env in 1, 2, 3 and 5.
+	want := map[string]int{tok: 3, dirTok: 4, linkTok: 4}
+	var got [][]int
+	for _, b := range backends {
+		res := mustScan(t, Options{Path: r.dir, Backend: b})
+		fs := bySecret(t, res.Findings)
+		var row []int
+		for _, k := range []string{tok, dirTok, linkTok} {
+			f, ok := fs[k]
+			if !ok {
+				t.Fatalf("%s: %s not found", b, k)
+			}
+			if f.CommitsContaining != want[k] {
+				t.Errorf("%s: %s in %d commits, want %d", b, f.File, f.CommitsContaining, want[k])
+			}
+			row = append(row, f.CommitsContaining)
+		}
+		got = append(got, row)
+	}
+	if !reflect.DeepEqual(got[0], got[1]) {
+		t.Errorf("backends disagree: %v", got)
+	}
+}

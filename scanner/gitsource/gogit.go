@@ -337,8 +337,17 @@ func (d *treeDiffer) diff(prefix string, id plumbing.Hash, parents []plumbing.Ha
 		}
 		pms = append(pms, m)
 	}
+	names := make(map[string]bool, len(t.Entries))
 	for _, e := range t.Entries {
+		names[e.Name] = true
 		isDir := e.Mode == filemode.Dir
+		// A file or directory replaced by something else is gone from
+		// the path, as git's raw diff reports it.
+		if kind := commonKind(pms, e.Name); kind == filemode.Regular && !isFileMode(e.Mode) {
+			d.out = append(d.out, change{path: prefix + e.Name, gone: true})
+		} else if kind == filemode.Dir && !isDir {
+			d.gone(prefix+e.Name+"/", subtrees(pms, e.Name))
+		}
 		if !isDir && !isFileMode(e.Mode) {
 			continue
 		}
@@ -373,6 +382,84 @@ func (d *treeDiffer) diff(prefix string, id plumbing.Hash, parents []plumbing.Ha
 		}
 		d.out = append(d.out, change{path: prefix + e.Name, blob: e.Hash, pre: pre})
 	}
+	d.removed(prefix, pms, names)
+}
+
+// commonKind is filemode.Regular if every parent has a file named name,
+// filemode.Dir if every parent has a directory, else filemode.Empty: a
+// path is reported only when it differs from all parents, like -c.
+func commonKind(pms []map[string]*object.TreeEntry, name string) filemode.FileMode {
+	if len(pms) == 0 {
+		return filemode.Empty
+	}
+	kind := filemode.Empty
+	for _, m := range pms {
+		pe := m[name]
+		if pe == nil {
+			return filemode.Empty
+		}
+		k := filemode.Empty
+		switch {
+		case isFileMode(pe.Mode):
+			k = filemode.Regular
+		case pe.Mode == filemode.Dir:
+			k = filemode.Dir
+		}
+		if k == filemode.Empty || kind != filemode.Empty && k != kind {
+			return filemode.Empty
+		}
+		kind = k
+	}
+	return kind
+}
+
+func subtrees(pms []map[string]*object.TreeEntry, name string) []plumbing.Hash {
+	out := make([]plumbing.Hash, len(pms))
+	for j, m := range pms {
+		out[j] = m[name].Hash
+	}
+	return out
+}
+
+// removed reports files every parent had under prefix that the commit's
+// tree no longer has (names lists what it does have).
+func (d *treeDiffer) removed(prefix string, pms []map[string]*object.TreeEntry, names map[string]bool) {
+	if len(pms) == 0 || pms[0] == nil {
+		return
+	}
+	gone := make([]string, 0)
+	for name := range pms[0] {
+		if !names[name] {
+			gone = append(gone, name)
+		}
+	}
+	sort.Strings(gone)
+	for _, name := range gone {
+		switch commonKind(pms, name) {
+		case filemode.Regular:
+			d.out = append(d.out, change{path: prefix + name, gone: true})
+		case filemode.Dir:
+			d.gone(prefix+name+"/", subtrees(pms, name))
+		}
+	}
+}
+
+// gone reports every file under parent trees ids (one per parent) as
+// removed, where all of them have it.
+func (d *treeDiffer) gone(prefix string, ids []plumbing.Hash) {
+	pms := make([]map[string]*object.TreeEntry, 0, len(ids))
+	for _, id := range ids {
+		t := d.tree(id, prefix)
+		if t == nil {
+			return
+		}
+		m := make(map[string]*object.TreeEntry, len(t.Entries))
+		for i := range t.Entries {
+			m[t.Entries[i].Name] = &t.Entries[i]
+		}
+		pms = append(pms, m)
+	}
+	d.removed(prefix, pms, nil)
 }
 
 func (g *goGit) treeOf(ctx context.Context, rev string) (*object.Tree, error) {
