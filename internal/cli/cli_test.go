@@ -288,8 +288,9 @@ func TestBrokenGzip(t *testing.T) {
 	}
 }
 
-// Permission errors need a non-root user: as root the test re-runs the
-// built binary as nobody through setpriv.
+// An unreadable directory and an unreadable file are each reported by path
+// and the rest is scanned. Permission errors need a non-root user: as root
+// the test re-runs the built binary as nobody through setpriv.
 func TestUnreadableDirectory(t *testing.T) {
 	dir := t.TempDir()
 	must(t, os.Chmod(dir, 0o755))
@@ -297,6 +298,8 @@ func TestUnreadableDirectory(t *testing.T) {
 	write(t, filepath.Join(dir, "locked", "b.txt"), ghToken(18)+"\n")
 	must(t, os.Chmod(filepath.Join(dir, "locked"), 0o000))
 	defer os.Chmod(filepath.Join(dir, "locked"), 0o755)
+	write(t, filepath.Join(dir, "ok", "unreadable.env"), ghToken(24)+"\n")
+	must(t, os.Chmod(filepath.Join(dir, "ok", "unreadable.env"), 0o000))
 	var code int
 	var stdout, stderr string
 	if os.Geteuid() == 0 {
@@ -330,7 +333,8 @@ func TestUnreadableDirectory(t *testing.T) {
 		r := run(t, "", "scan", "dir", "-f", "json", dir)
 		code, stdout, stderr = r.code, r.stdout, r.stderr
 	}
-	if code != ExitError || !strings.Contains(stderr, filepath.Join(dir, "locked")) || !strings.Contains(stderr, "permission denied") {
+	if code != ExitError || !strings.Contains(stderr, filepath.Join(dir, "locked")) || !strings.Contains(stderr, "permission denied") ||
+		!strings.Contains(stderr, filepath.Join(dir, "ok", "unreadable.env")) {
 		t.Fatalf("exit %d stderr %q", code, stderr)
 	}
 	if fs := parseJSON(t, stdout); len(fs) != 1 || !strings.HasSuffix(fs[0].File, "ok/a.txt") {
