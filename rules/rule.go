@@ -214,7 +214,7 @@ func (r *Rule) Compile(validators Validators) error {
 	if err != nil {
 		return fmt.Errorf("%s: field regex: %w", where, err)
 	}
-	r.spansLines = canMatchNewline(parsed.Simplify())
+	r.spansLines = canMatchNewline(parsed)
 	groups := parsed.MaxCap()
 	if !r.lazy {
 		re, err := regexp.Compile(r.Regex)
