@@ -581,24 +581,34 @@ func (s *Source) blobItem(b backend, id plumbing.Hash, p string, commit plumbing
 // pipelines their contents through a prefetcher; otherwise (go-git, or if
 // the prefetch process cannot start) items read on demand.
 type objectEmitter struct {
-	s    *Source
-	b    backend
-	emit func(scanner.Item) error
-	pf   *prefetcher
+	ctx     context.Context
+	s       *Source
+	b       backend
+	emit    func(scanner.Item) error
+	pf      *prefetcher
+	started bool
 }
 
 func (s *Source) objectEmitter(ctx context.Context, b backend, emit func(scanner.Item) error) *objectEmitter {
-	o := &objectEmitter{s: s, b: b, emit: emit}
-	if gb, ok := b.(*gitBin); ok {
-		if pf, err := gb.newPrefetcher(ctx); err == nil {
-			o.pf = pf
+	return &objectEmitter{ctx: ctx, s: s, b: b, emit: emit}
+}
+
+// prefetch starts the pipelined reader on first use (nothing to read, no
+// process); it stays nil for go-git or if git cannot start.
+func (o *objectEmitter) prefetch() *prefetcher {
+	if !o.started {
+		o.started = true
+		if gb, ok := o.b.(*gitBin); ok {
+			if pf, err := gb.newPrefetcher(o.ctx); err == nil {
+				o.pf = pf
+			}
 		}
 	}
-	return o
+	return o.pf
 }
 
 func (o *objectEmitter) blob(id plumbing.Hash, p string, commit plumbing.Hash) error {
-	if o.pf == nil {
+	if o.prefetch() == nil {
 		return o.emit(o.s.blobItem(o.b, id, p, commit))
 	}
 	return o.pf.request(id, func(f fetched) error {
@@ -612,7 +622,7 @@ func (o *objectEmitter) blob(id plumbing.Hash, p string, commit plumbing.Hash) e
 }
 
 func (o *objectEmitter) message(id plumbing.Hash) error {
-	if o.pf == nil {
+	if o.prefetch() == nil {
 		return o.emit(o.s.messageItem(o.b, id))
 	}
 	return o.pf.request(id, func(f fetched) error {
@@ -688,6 +698,9 @@ func (s *Source) stagedItems(ctx context.Context, b backend, emit func(scanner.I
 	if err != nil {
 		return err
 	}
+	// One pipelined reader for all staged blobs: starting a process per
+	// worker costs more than reading a typical commit's files.
+	ob := s.objectEmitter(ctx, b, emit)
 	for _, ch := range chs {
 		if ch.gone {
 			continue
@@ -697,12 +710,13 @@ func (s *Source) stagedItems(ctx context.Context, b backend, emit func(scanner.I
 		s.blobs[ch.blob] = append(prev, intro{commit: -1, path: p, pre: ch.pre})
 		if !seen {
 			s.stats.Blobs++
-			if err := emit(s.blobItem(b, ch.blob, p, plumbing.ZeroHash)); err != nil {
+			if err := ob.blob(ch.blob, p, plumbing.ZeroHash); err != nil {
+				ob.finish()
 				return err
 			}
 		}
 	}
-	return nil
+	return ob.finish()
 }
 
 // Finalize implements scanner.Finalizer: it maps blob findings to their
