@@ -18,15 +18,21 @@ import (
 	"github.com/keytrail/keytrail/rules"
 )
 
+// seeded returns n characters of alphabet drawn from a fixed seed, for
+// reproducible fake keys.
+func seeded(seed int64, alphabet string, n int) string {
+	r := rand.New(rand.NewSource(seed))
+	b := make([]byte, max(n, 0))
+	for i := range b {
+		b[i] = alphabet[r.Intn(len(alphabet))]
+	}
+	return string(b)
+}
+
 // ghToken returns a format-exact fake GitHub classic token (valid CRC32).
 func ghToken(seed int64) string {
-	const a = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-	r := rand.New(rand.NewSource(seed))
-	b := make([]byte, 30)
-	for i := range b {
-		b[i] = a[r.Intn(len(a))]
-	}
-	return "ghp_" + string(b) + rules.Base62CRC32(string(b))
+	body := seeded(seed, "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz", 30)
+	return "ghp_" + body + rules.Base62CRC32(body)
 }
 
 type result struct {

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"fmt"
-	"math/rand"
 	"os"
 	"path/filepath"
 	"slices"
@@ -13,23 +12,11 @@ import (
 // acmeToken returns a generated token in the custom format of the test
 // config's rule: "acme_" + prefix + random [a-z0-9] to 32 characters.
 func acmeToken(seed int64, prefix string) string {
-	const a = "abcdefghijklmnopqrstuvwxyz0123456789"
-	r := rand.New(rand.NewSource(seed))
-	b := []byte(prefix)
-	for len(b) < 32 {
-		b = append(b, a[r.Intn(len(a))])
-	}
-	return "acme_" + string(b)
+	return "acme_" + prefix + seeded(seed, "abcdefghijklmnopqrstuvwxyz0123456789", 32-len(prefix))
 }
 
 func legacyKey(seed int64) string {
-	const a = "0123456789ABCDEF"
-	r := rand.New(rand.NewSource(seed))
-	b := make([]byte, 24)
-	for i := range b {
-		b[i] = a[r.Intn(len(a))]
-	}
-	return "LEGACYKEY-" + string(b)
+	return "LEGACYKEY-" + seeded(seed, "0123456789ABCDEF", 24)
 }
 
 // testGitleaksConfig is a realistic team config: the default rules, two
