@@ -20,6 +20,13 @@ type Key struct {
 	Hint         string `json:"hint,omitempty"`
 	SecretSHA256 string `json:"secret_sha256,omitempty"` // base64 SHA-256: GitHub's hashed_token
 
+	// Secret and PairSecret (for an AWS key id: the secret access key it
+	// was paired with) are known only when the audit ran the scan itself
+	// or read an unredacted findings file. They are never serialised and
+	// only --verify may use them.
+	Secret     string `json:"-"`
+	PairSecret string `json:"-"`
+
 	AccountID string            `json:"account_id,omitempty"`
 	Owner     string            `json:"owner,omitempty"` // ARN or login
 	OwnerPath string            `json:"owner_path,omitempty"`
