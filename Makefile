@@ -4,7 +4,7 @@ BIN      := bin/keytrail
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/keytrail/keytrail/internal/cli.Version=$(VERSION)
 
-.PHONY: build test bench lint demo clean
+.PHONY: build test bench lint demo clean accuracy
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/keytrail
@@ -25,6 +25,11 @@ bench: build
 	$(GO) test -count=1 -v -run TestAccuracyCorpus ./internal/corpus | grep accuracy
 	RUNS=3 ./scripts/bench.sh
 	./scripts/bench-git.sh
+
+# Precision, recall and F1 on labelled real code (CredData; see
+# BENCHMARKS.md). CORPUS=DIR points elsewhere; without a corpus it says so.
+accuracy:
+	CORPUS=$(CORPUS) ./scripts/accuracy.sh
 
 # Scan the bundled demo tree with planted fake keys. Exits 0 when the
 # scan found them (keytrail itself exits 1 on findings).
