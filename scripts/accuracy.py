@@ -85,7 +85,7 @@ def main():
     cats = r["recall_by_category"]
     for c, v in cats.items():
         tp, tot, fp = v["hit"], v["T"], fp_cat.get(c, 0)
-        if tot < args.min_spans:
+        if tot < args.min_spans or c == "UUID":  # mixed-category UUID spans only
             other = [other[0] + tot, other[1] + tp, other[2] + fp, other[3] + 1]
             continue
         p, rc, f = prf(tp, fp, tot - tp)
