@@ -11,6 +11,7 @@ import (
 
 	"github.com/BurntSushi/toml"
 
+	"github.com/keytrail/keytrail/audit"
 	"github.com/keytrail/keytrail/rules"
 )
 
@@ -25,6 +26,8 @@ type Config struct {
 	Disable   []string        `toml:"disable"`
 	Rules     []*rules.Rule   `toml:"rule"`
 	Allowlist rules.Allowlist `toml:"allowlist"`
+	// Policy is the key-age policy `keytrail audit` applies.
+	Policy audit.Policy `toml:"policy"`
 	// Warnings say what of a converted gitleaks config was not carried
 	// over exactly; empty for keytrail configs.
 	Warnings []string `toml:"-"`
@@ -67,6 +70,9 @@ func Load(path string) (*Config, error) {
 	c.path = path
 	if err := c.Allowlist.Compile(); err != nil {
 		return nil, fmt.Errorf("config %s: field allowlist: %w", path, err)
+	}
+	if err := c.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	switch c.Extends {
 	case "", "builtin", "none":
@@ -135,4 +141,12 @@ func (c *Config) GlobalAllowlist() *rules.Allowlist {
 		return nil
 	}
 	return &c.Allowlist
+}
+
+// AuditPolicy returns the [policy] table with defaults filled in.
+func (c *Config) AuditPolicy() audit.Policy {
+	if c == nil {
+		return audit.DefaultPolicy()
+	}
+	return c.Policy.WithDefaults()
 }
