@@ -21,7 +21,7 @@ lint:
 # Engine benchmarks, the accuracy corpus, and side-by-side runs against
 # gitleaks on a directory tree and a git history (see BENCHMARKS.md).
 bench: build
-	$(GO) test -run '^$$' -bench . -benchtime 3x ./scanner/ ./internal/kwmatch/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./scanner/ ./scanner/kwmatch/
 	$(GO) test -count=1 -v -run TestAccuracyCorpus ./internal/corpus | grep accuracy
 	RUNS=3 ./scripts/bench.sh
 	./scripts/bench-git.sh

@@ -1,8 +1,6 @@
 package rules
 
 import (
-	"io/fs"
-	"reflect"
 	"regexp"
 	"strings"
 	"testing"
@@ -144,37 +142,6 @@ func TestGlobMatch(t *testing.T) {
 	for _, c := range cases {
 		if got := globMatch(c.pat, c.p); got != c.want {
 			t.Errorf("globMatch(%q,%q)=%v", c.pat, c.p, got)
-		}
-	}
-}
-
-// The built-in data is decoded with a faster decoder than user files; both
-// must read it the same way.
-func TestBuiltinDecodersAgree(t *testing.T) {
-	files, err := fs.Glob(builtin, "data/*.toml")
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range files {
-		data, err := builtin.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		a, err := Parse(f, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, err := parseBuiltin(f, data)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(a) != len(b) {
-			t.Fatalf("%s: %d rules vs %d", f, len(a), len(b))
-		}
-		for i := range a {
-			if !reflect.DeepEqual(a[i], b[i]) {
-				t.Errorf("%s: rule %s decodes differently:\n%+v\n%+v", f, a[i].ID, a[i], b[i])
-			}
 		}
 	}
 }

@@ -9,7 +9,7 @@ import (
 	"sort"
 	"unicode/utf8"
 
-	"github.com/keytrail/keytrail/internal/kwmatch"
+	"github.com/keytrail/keytrail/scanner/kwmatch"
 	"github.com/keytrail/keytrail/rules"
 )
 

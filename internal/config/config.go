@@ -4,12 +4,9 @@
 package config
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-
-	"github.com/BurntSushi/toml"
 
 	"github.com/keytrail/keytrail/audit"
 	"github.com/keytrail/keytrail/rules"
@@ -52,16 +49,12 @@ func Load(path string) (*Config, error) {
 		c = *imp.Config
 		c.Warnings = imp.Warnings
 	} else {
-		md, err := toml.Decode(string(data), &c)
+		unknown, err := rules.DecodeTOML(data, &c)
 		if err != nil {
-			var pe toml.ParseError
-			if errors.As(err, &pe) {
-				return nil, fmt.Errorf("config %s: line %d: %s", path, pe.Position.Line, pe.Message)
-			}
 			return nil, fmt.Errorf("config %s: %w", path, err)
 		}
-		if und := md.Undecoded(); len(und) > 0 {
-			return nil, fmt.Errorf("config %s: unknown field %q", path, und[0].String())
+		if len(unknown) > 0 {
+			return nil, fmt.Errorf("config %s: line %d: unknown field %q", path, unknown[0].Line, unknown[0].Key)
 		}
 		for _, r := range c.Rules {
 			r.Source = path

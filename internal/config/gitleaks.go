@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/BurntSushi/toml"
-
 	"github.com/keytrail/keytrail/rules"
 )
 
@@ -96,7 +94,7 @@ type GitleaksImport struct {
 // gitleaks-only keys.
 func IsGitleaks(data []byte) bool {
 	var m map[string]any
-	if _, err := toml.Decode(string(data), &m); err != nil {
+	if _, err := rules.DecodeTOML(data, &m); err != nil {
 		return false
 	}
 	if _, ours := m["rule"]; ours {
@@ -124,7 +122,7 @@ func ImportGitleaks(path string) (*GitleaksImport, error) {
 		return nil, fmt.Errorf("gitleaks config %s: %w", path, err)
 	}
 	var m map[string]any
-	if _, err := toml.Decode(string(data), &m); err == nil && !IsGitleaks(data) {
+	if _, err := rules.DecodeTOML(data, &m); err == nil && !IsGitleaks(data) {
 		for _, k := range []string{"rule", "extends", "disable"} {
 			if _, ok := m[k]; ok {
 				return nil, fmt.Errorf("gitleaks config %s: field %s: this is a keytrail config, not a gitleaks one", path, k)
@@ -149,14 +147,9 @@ func ConvertGitleaks(name string, data []byte) (*GitleaksImport, error) {
 
 func convertGitleaks(name string, data []byte, depth int) (*GitleaksImport, error) {
 	var gc glConfig
-	md, err := toml.Decode(string(data), &gc)
+	unknown, err := rules.DecodeTOML(data, &gc)
 	if err != nil {
-		var pe toml.ParseError
-		if errors.As(err, &pe) {
-			return nil, fmt.Errorf("gitleaks config %s: line %d: %s", name, pe.Position.Line, pe.Message)
-		}
-		// Type errors read "toml: line N (last key "rules.entropy"): …".
-		return nil, fmt.Errorf("gitleaks config %s: %s", name, strings.TrimPrefix(err.Error(), "toml: "))
+		return nil, fmt.Errorf("gitleaks config %s: %w", name, err)
 	}
 	cv := &converter{
 		name:      name,
@@ -164,8 +157,8 @@ func convertGitleaks(name string, data []byte, depth int) (*GitleaksImport, erro
 		ruleLines: headerLines(data, "rules", len(gc.Rules)),
 		alLines:   headerLines(data, "allowlists", len(gc.Allowlists)),
 	}
-	for _, k := range md.Undecoded() {
-		cv.warnf("field %s is not supported by keytrail and was ignored", k.String())
+	for _, k := range unknown {
+		cv.warnf("line %d: field %s is not supported by keytrail and was ignored", k.Line, k.Key)
 	}
 	if err := cv.run(&gc, depth); err != nil {
 		return nil, err

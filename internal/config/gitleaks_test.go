@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/BurntSushi/toml"
+	"github.com/keytrail/keytrail/rules"
 )
 
 // A realistic gitleaks v8 config, exercising every part of the schema the
@@ -339,6 +339,6 @@ func TestTOMLStringQuoting(t *testing.T) {
 }
 
 func decodeForTest(doc string, v any) error {
-	_, err := toml.Decode(doc, v)
+	_, err := rules.DecodeTOML([]byte(doc), v)
 	return err
 }

@@ -1,0 +1,156 @@
+package gitsource
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/keytrail/keytrail/scanner"
+)
+
+// blobItem is one unique blob; provenance is attached in Finalize.
+func (s *Source) blobItem(b backend, id plumbing.Hash, p string, commit plumbing.Hash) scanner.Item {
+	max := s.opts.MaxBlobSize
+	return scanner.Item{
+		Path: p,
+		Size: -1,
+		Key:  id.String(),
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			rc, size, err := b.openBlob(ctx, id)
+			if err != nil {
+				if errors.Is(err, plumbing.ErrObjectNotFound) {
+					where := "the index"
+					if !commit.IsZero() {
+						where = "commit " + commit.String()
+					}
+					return nil, fmt.Errorf("missing blob %s (needed by %s in %s)", id, p, where)
+				}
+				return nil, fmt.Errorf("reading blob %s: %w", id, err)
+			}
+			if max > 0 && size > max {
+				rc.Close()
+				return nil, &scanner.SizeLimitError{Limit: max}
+			}
+			return rc, nil
+		},
+	}
+}
+
+// objectEmitter emits blob and message items. With the git binary it
+// pipelines their contents through a prefetcher; otherwise (go-git, or if
+// the prefetch process cannot start) items read on demand.
+type objectEmitter struct {
+	ctx     context.Context
+	s       *Source
+	b       backend
+	emit    func(scanner.Item) error
+	pf      *prefetcher
+	started bool
+}
+
+func (s *Source) objectEmitter(ctx context.Context, b backend, emit func(scanner.Item) error) *objectEmitter {
+	return &objectEmitter{ctx: ctx, s: s, b: b, emit: emit}
+}
+
+// prefetch starts the pipelined reader on first use (nothing to read, no
+// process); it stays nil for go-git or if git cannot start.
+func (o *objectEmitter) prefetch() *prefetcher {
+	if !o.started {
+		o.started = true
+		if gb, ok := o.b.(*gitBin); ok {
+			if pf, err := gb.newPrefetcher(o.ctx); err == nil {
+				o.pf = pf
+			}
+		}
+	}
+	return o.pf
+}
+
+func (o *objectEmitter) blob(id plumbing.Hash, p string, commit plumbing.Hash) error {
+	if o.prefetch() == nil {
+		return o.emit(o.s.blobItem(o.b, id, p, commit))
+	}
+	return o.pf.request(id, func(f fetched) error {
+		if f.err != nil || f.big || f.typ != "blob" {
+			// Missing, large or unexpected: the on-demand item reads it
+			// (and reports a missing object as before).
+			return o.emit(o.s.blobItem(o.b, id, p, commit))
+		}
+		return o.emit(o.s.memBlobItem(id, p, f.data))
+	})
+}
+
+func (o *objectEmitter) message(id plumbing.Hash) error {
+	if o.prefetch() == nil {
+		return o.emit(o.s.messageItem(o.b, id))
+	}
+	return o.pf.request(id, func(f fetched) error {
+		if f.err == nil && !f.big && f.typ == "commit" {
+			if c, err := decodeCommit(id, f.data); err == nil {
+				return o.emit(messageItemText(id, c.Message))
+			}
+		}
+		return o.emit(o.s.messageItem(o.b, id))
+	})
+}
+
+func (o *objectEmitter) flush() {
+	if o.pf != nil {
+		o.pf.flush()
+	}
+}
+
+func (o *objectEmitter) finish() error {
+	if o.pf == nil {
+		return nil
+	}
+	return o.pf.finish()
+}
+
+// memBlobItem is a blob whose content has already been read.
+func (s *Source) memBlobItem(id plumbing.Hash, p string, data []byte) scanner.Item {
+	max := s.opts.MaxBlobSize
+	return scanner.Item{
+		Path: p,
+		Size: int64(len(data)),
+		Key:  id.String(),
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			if max > 0 && int64(len(data)) > max {
+				return nil, &scanner.SizeLimitError{Limit: max}
+			}
+			return io.NopCloser(bytes.NewReader(data)), nil
+		},
+	}
+}
+
+func messageItemText(id plumbing.Hash, msg string) scanner.Item {
+	return scanner.Item{
+		Path: MessageFile,
+		Size: int64(len(msg)),
+		Key:  "msg:" + id.String(),
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			return io.NopCloser(strings.NewReader(msg)), nil
+		},
+	}
+}
+
+// messageItem is one commit's message.
+func (s *Source) messageItem(b backend, id plumbing.Hash) scanner.Item {
+	return scanner.Item{
+		Path: MessageFile,
+		Size: -1,
+		Key:  "msg:" + id.String(),
+		Open: func(ctx context.Context) (io.ReadCloser, error) {
+			c, err := b.readCommit(ctx, id)
+			if err != nil {
+				return nil, fmt.Errorf("reading commit %s: %w", id, err)
+			}
+			return io.NopCloser(strings.NewReader(c.Message)), nil
+		},
+	}
+}

@@ -1,0 +1,332 @@
+package gitsource
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"sort"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+
+	"github.com/keytrail/keytrail/scanner"
+)
+
+// Finalize implements scanner.Finalizer: it maps blob findings to their
+// introductions and keeps one finding per (rule, secret).
+func (s *Source) Finalize(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, error) {
+	if s.b == nil {
+		return fs, nil
+	}
+	var own []scanner.Finding
+	var out []scanner.Finding
+	subFs := make([][]scanner.Finding, len(s.subs))
+	for _, f := range fs {
+		k := f.Meta["item_key"]
+		if i, rest, ok := splitSubKey(k); ok && i < len(s.subs) {
+			f.Meta["item_key"] = rest
+			f.File = strings.TrimPrefix(f.File, s.subs[i].prefix)
+			subFs[i] = append(subFs[i], f)
+			continue
+		}
+		own = append(own, f)
+	}
+	res, err := s.finalizeOwn(ctx, own)
+	if err != nil {
+		return nil, err
+	}
+	out = append(out, res...)
+	for i, sub := range s.subs {
+		if len(subFs[i]) == 0 {
+			continue
+		}
+		r, err := sub.src.Finalize(ctx, subFs[i])
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range r {
+			f.File = sub.prefix + f.File
+			f.Fingerprint = scanner.Fingerprint(f.RuleID, f.File, f.Secret)
+			for j := range f.Locations {
+				f.Locations[j].File = sub.prefix + f.Locations[j].File
+			}
+			if f.Meta == nil {
+				f.Meta = map[string]string{}
+			}
+			f.Meta["submodule"] = strings.TrimSuffix(sub.prefix, "/")
+			out = append(out, f)
+		}
+	}
+	return out, nil
+}
+
+// candidate is one place a finding's secret was introduced.
+type candidate struct {
+	f     *scanner.Finding
+	in    intro
+	isMsg bool
+	cidx  int32
+	blob  plumbing.Hash
+}
+
+func (s *Source) finalizeOwn(ctx context.Context, fs []scanner.Finding) ([]scanner.Finding, error) {
+	type gkey struct {
+		rule, secret string
+		msg          bool
+	}
+	groups := map[gkey][]candidate{}
+	var order []gkey
+	pre := &preCache{b: s.b, m: map[plumbing.Hash][]byte{}}
+	for i := range fs {
+		f := &fs[i]
+		k := f.Meta["item_key"]
+		g := gkey{f.RuleID, f.Secret, strings.HasPrefix(k, "msg:")}
+		var cands []candidate
+		if g.msg {
+			id := plumbing.NewHash(strings.TrimPrefix(k, "msg:"))
+			ci, ok := s.index[id]
+			if !ok {
+				continue
+			}
+			cands = append(cands, candidate{f: f, isMsg: true, cidx: ci, in: intro{commit: ci, path: MessageFile}})
+		} else {
+			id := plumbing.NewHash(k)
+			for _, in := range s.blobs[id] {
+				if (s.rangeSet || s.staged) && len(in.pre) > 0 {
+					dup, err := pre.contains(ctx, in.pre, f.Secret)
+					if err != nil {
+						return nil, err
+					}
+					if dup {
+						continue
+					}
+				}
+				cands = append(cands, candidate{f: f, in: in, cidx: in.commit, blob: id})
+			}
+		}
+		if len(cands) == 0 {
+			continue
+		}
+		if _, ok := groups[g]; !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(groups[g], cands...)
+	}
+	var head map[plumbing.Hash]bool
+	if !s.staged && len(order) > 0 {
+		var err error
+		head, err = s.b.treeBlobs(ctx, s.headRev)
+		if err != nil {
+			head = nil // no HEAD (or unreadable): nothing is present there
+		}
+	}
+	commits := map[int32]*object.Commit{}
+	getCommit := func(ci int32) *object.Commit {
+		if c, ok := commits[ci]; ok {
+			return c
+		}
+		c, err := s.b.readCommit(ctx, s.commits[ci].id)
+		if err != nil {
+			c = nil
+		}
+		commits[ci] = c
+		return c
+	}
+	out := make([]scanner.Finding, 0, len(order))
+	for _, g := range order {
+		cs := groups[g]
+		sort.SliceStable(cs, func(i, j int) bool {
+			a, b := cs[i], cs[j]
+			if a.cidx != b.cidx {
+				return a.cidx < b.cidx
+			}
+			if a.in.path != b.in.path {
+				return a.in.path < b.in.path
+			}
+			if a.f.Line != b.f.Line {
+				return a.f.Line < b.f.Line
+			}
+			return a.f.Column < b.f.Column
+		})
+		first := cs[0]
+		f := *first.f
+		f.Meta = cloneMeta(f.Meta)
+		delete(f.Meta, "item_key")
+		if !first.isMsg {
+			f.Meta["blob"] = first.blob.String()
+		}
+		if len(f.Meta) == 0 {
+			f.Meta = nil
+		}
+		f.File = first.in.path
+		f.Fingerprint = scanner.Fingerprint(f.RuleID, f.File, f.Secret)
+		f.Commit, f.Author, f.Email, f.Message = "", "", "", ""
+		f.Date = time.Time{}
+		if first.cidx >= 0 {
+			f.Commit = s.commits[first.cidx].id.String()
+			if c := getCommit(first.cidx); c != nil {
+				f.Author = c.Author.Name
+				f.Email = c.Author.Email
+				f.Date = c.Author.When.UTC()
+				f.Message = subject(c.Message)
+			}
+		}
+		if !g.msg && !s.staged {
+			present := false
+			for _, c := range cs {
+				if head[c.blob] {
+					present = true
+					break
+				}
+			}
+			f.PresentAtHead = &present
+		}
+		if !g.msg && !s.staged && !s.rangeSet {
+			f.CommitsContaining = s.containing(cs)
+		}
+		f.OtherLocations = len(cs) - 1
+		f.Locations = nil
+		if s.opts.AllLocations && len(cs) > 1 {
+			for _, c := range cs[1:] {
+				loc := scanner.Location{File: c.in.path, Line: c.f.Line}
+				if c.cidx >= 0 {
+					loc.Commit = s.commits[c.cidx].id.String()
+				}
+				f.Locations = append(f.Locations, loc)
+			}
+		}
+		out = append(out, f)
+	}
+	// Subjects are shown in logs and reports even when secrets are
+	// redacted: hide every secret found in them.
+	secrets := make([]string, 0, len(order))
+	for _, g := range order {
+		secrets = append(secrets, g.secret)
+	}
+	for i := range out {
+		out[i].Message = redactAll(out[i].Message, secrets)
+	}
+	return out, nil
+}
+
+// containing counts the commits whose tree holds one of the candidates'
+// blobs at its path. Walking commits parents first, a path holds what the
+// commit set it to, or else what its first parent held (a merge that
+// leaves the path alone keeps its first parent's version).
+func (s *Source) containing(cs []candidate) int {
+	if s.firstParent == nil {
+		s.firstParent = make([]int32, len(s.commits))
+		for i, c := range s.commits {
+			s.firstParent[i] = -1
+			if len(c.parents) > 0 {
+				if pi, ok := s.index[c.parents[0]]; ok {
+					s.firstParent[i] = pi
+				}
+			}
+		}
+	}
+	want := map[string]map[plumbing.Hash]bool{}
+	for _, c := range cs {
+		if c.isMsg {
+			continue
+		}
+		if want[c.in.path] == nil {
+			want[c.in.path] = map[plumbing.Hash]bool{}
+		}
+		want[c.in.path][c.blob] = true
+	}
+	any := make([]bool, len(s.commits))
+	holds := make([]bool, len(s.commits))
+	for p, blobs := range want {
+		evs := s.events[p]
+		next := 0
+		for i := range s.commits {
+			h := false
+			if fp := s.firstParent[i]; fp >= 0 {
+				h = holds[fp]
+			}
+			for next < len(evs) && int(evs[next].commit) < i {
+				next++
+			}
+			for next < len(evs) && int(evs[next].commit) == i {
+				h = blobs[evs[next].blob]
+				next++
+			}
+			holds[i] = h
+			if h {
+				any[i] = true
+			}
+		}
+	}
+	n := 0
+	for _, h := range any {
+		if h {
+			n++
+		}
+	}
+	return n
+}
+
+// redactAll replaces each secret in s with its redacted hint.
+func redactAll(s string, secrets []string) string {
+	for _, sec := range secrets {
+		if sec != "" && strings.Contains(s, sec) {
+			s = strings.ReplaceAll(s, sec, scanner.Redact(sec))
+		}
+	}
+	return s
+}
+
+func cloneMeta(m map[string]string) map[string]string {
+	out := make(map[string]string, len(m)+1)
+	for k, v := range m {
+		out[k] = v
+	}
+	return out
+}
+
+func subject(msg string) string {
+	msg = strings.TrimLeft(msg, "\n")
+	if i := strings.IndexByte(msg, '\n'); i >= 0 {
+		msg = msg[:i]
+	}
+	return strings.TrimRight(msg, "\r ")
+}
+
+// preCache reads pre-image blobs once to test whether a secret is new.
+type preCache struct {
+	b  backend
+	mu sync.Mutex
+	m  map[plumbing.Hash][]byte
+}
+
+func (p *preCache) contains(ctx context.Context, ids []plumbing.Hash, secret string) (bool, error) {
+	for _, id := range ids {
+		if id.IsZero() {
+			continue
+		}
+		data, ok := p.m[id]
+		if !ok {
+			rc, _, err := p.b.openBlob(ctx, id)
+			if err != nil {
+				// An unreadable pre-image cannot prove the secret old.
+				p.m[id] = nil
+				continue
+			}
+			data, err = io.ReadAll(rc)
+			rc.Close()
+			if err != nil {
+				return false, fmt.Errorf("reading blob %s: %w", id, err)
+			}
+			p.m[id] = data
+		}
+		if bytes.Contains(data, []byte(secret)) {
+			return true, nil
+		}
+	}
+	return false, nil
+}

@@ -1,0 +1,363 @@
+package gitsource
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"path"
+	"sort"
+	"strings"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/keytrail/keytrail/scanner"
+)
+
+// Items implements scanner.Source.
+func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, report func(error)) error {
+	b, err := s.open(ctx)
+	if err != nil {
+		return err
+	}
+	s.index = map[plumbing.Hash]int32{}
+	s.blobs = map[plumbing.Hash][]intro{}
+	s.events = map[string][]pathEvent{}
+	s.paths = map[string]string{}
+	if s.opts.Staged {
+		return s.stagedItems(ctx, b, emit, report)
+	}
+	tips, exclude, err := s.selectTips(ctx, b)
+	if err != nil {
+		return err
+	}
+	nodes, err := b.graph(ctx, tips, exclude, report)
+	if err != nil {
+		return err
+	}
+	if s.rangeSet {
+		if err := checkShallowRange(b, nodes); err != nil {
+			return err
+		}
+	}
+	s.commits = topoOrder(nodes)
+	for i, c := range s.commits {
+		s.index[c.id] = int32(i)
+	}
+	s.stats.Commits = len(s.commits)
+	s.totalCommits.Store(int64(len(s.commits)))
+	wantPre := s.rangeSet
+	ob := s.objectEmitter(ctx, b, emit)
+	err = b.diffs(ctx, s.commits, wantPre, report, func(i int, chs []change) error {
+		c := s.commits[i]
+		s.doneCommits.Store(int64(i + 1))
+		defer ob.flush()
+		if err := ob.message(c.id); err != nil {
+			return err
+		}
+		for _, ch := range chs {
+			p := s.intern(ch.path)
+			if !s.rangeSet {
+				s.events[p] = append(s.events[p], pathEvent{commit: int32(i), blob: ch.blob})
+			}
+			if ch.gone {
+				continue
+			}
+			prev, seen := s.blobs[ch.blob]
+			if seen && hasIntro(prev, int32(i), p) {
+				continue
+			}
+			s.blobs[ch.blob] = append(prev, intro{commit: int32(i), path: p, pre: ch.pre})
+			if !seen {
+				s.stats.Blobs++
+				if err := ob.blob(ch.blob, p, c.id); err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+	if ferr := ob.finish(); err == nil {
+		err = ferr
+	}
+	if err != nil {
+		return err
+	}
+	if s.opts.Submodules && !s.rangeSet {
+		return s.submoduleItems(ctx, b, emit, report)
+	}
+	return nil
+}
+
+func hasIntro(in []intro, c int32, p string) bool {
+	for _, x := range in {
+		if x.commit == c && x.path == p {
+			return true
+		}
+	}
+	return false
+}
+
+func (s *Source) intern(p string) string {
+	if q, ok := s.paths[p]; ok {
+		return q
+	}
+	s.paths[p] = p
+	return p
+}
+
+// selectTips resolves what to walk: refs, a branch, or a range.
+func (s *Source) selectTips(ctx context.Context, b backend) (tips, exclude []plumbing.Hash, err error) {
+	rng := s.opts.Range
+	if s.opts.SinceCommit != "" {
+		if rng != "" {
+			return nil, nil, errors.New("--range and --since-commit are exclusive")
+		}
+		rng = s.opts.SinceCommit + "..HEAD"
+	}
+	if rng != "" {
+		base, head, ok := strings.Cut(rng, "...")
+		if !ok {
+			base, head, ok = strings.Cut(rng, "..")
+		}
+		if !ok || base == "" {
+			return nil, nil, fmt.Errorf("range %q: want BASE..HEAD", rng)
+		}
+		if head == "" {
+			head = "HEAD"
+		}
+		h, err := b.resolve(ctx, head)
+		if err != nil {
+			return nil, nil, fmt.Errorf("range head %q: %w", head, err)
+		}
+		bs, err := b.resolve(ctx, base)
+		if err != nil {
+			if b.isShallow() || looksLikeID(base) {
+				return nil, nil, fmt.Errorf("range base %q is not in this clone (%w): fetch more history, e.g. actions/checkout with fetch-depth: 0, or git fetch --unshallow", base, ErrShallow)
+			}
+			return nil, nil, fmt.Errorf("range base %q: %w", base, err)
+		}
+		s.rangeSet = true
+		s.headRev = h.String()
+		return []plumbing.Hash{h}, []plumbing.Hash{bs}, nil
+	}
+	if s.opts.Branch != "" {
+		h, err := b.resolve(ctx, s.opts.Branch)
+		if err != nil {
+			return nil, nil, fmt.Errorf("--branch %q: %w", s.opts.Branch, err)
+		}
+		s.headRev = h.String()
+		return []plumbing.Hash{h}, nil, nil
+	}
+	refs, err := b.refs(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	seen := map[plumbing.Hash]bool{}
+	for _, r := range refs {
+		if len(s.opts.Refs) > 0 && !matchRef(s.opts.Refs, r.name) {
+			continue
+		}
+		if !seen[r.id] {
+			seen[r.id] = true
+			tips = append(tips, r.id)
+		}
+	}
+	sort.Slice(tips, func(i, j int) bool { return bytes.Compare(tips[i][:], tips[j][:]) < 0 })
+	s.headRev = "HEAD"
+	return tips, nil, nil
+}
+
+func looksLikeID(s string) bool {
+	if len(s) < 7 || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+			return false
+		}
+	}
+	return true
+}
+
+type ref struct {
+	name string
+	id   plumbing.Hash // peeled to a commit
+}
+
+func matchRef(pats []string, name string) bool {
+	short := name
+	for _, p := range []string{"refs/heads/", "refs/tags/", "refs/remotes/", "refs/"} {
+		if strings.HasPrefix(name, p) {
+			short = name[len(p):]
+			break
+		}
+	}
+	for _, p := range pats {
+		if p == name || p == short {
+			return true
+		}
+		if ok, _ := path.Match(p, name); ok {
+			return true
+		}
+		if ok, _ := path.Match(p, short); ok {
+			return true
+		}
+	}
+	return false
+}
+
+func checkShallowRange(b backend, nodes []*commitNode) error {
+	sh := b.shallowSet()
+	if len(sh) == 0 {
+		return nil
+	}
+	for _, n := range nodes {
+		if sh[n.id] {
+			return fmt.Errorf("the range reaches the shallow boundary at commit %s (%w): fetch more history, e.g. actions/checkout with fetch-depth: 0, or git fetch --deepen / --unshallow", n.id, ErrShallow)
+		}
+	}
+	return nil
+}
+
+// topoOrder orders commits parents first; among ready commits the oldest
+// committer time, then the smallest id, goes first. Parents outside the
+// set (range base, shallow boundary, missing) are ignored.
+func topoOrder(nodes []*commitNode) []*commitNode {
+	byID := make(map[plumbing.Hash]*commitNode, len(nodes))
+	for _, n := range nodes {
+		byID[n.id] = n
+	}
+	pending := make(map[plumbing.Hash]int, len(nodes))
+	children := make(map[plumbing.Hash][]*commitNode, len(nodes))
+	var ready nodeHeap
+	for _, n := range nodes {
+		k := 0
+		for _, p := range uniq(n.parents) {
+			if _, ok := byID[p]; ok {
+				k++
+				children[p] = append(children[p], n)
+			}
+		}
+		pending[n.id] = k
+		if k == 0 {
+			ready = append(ready, n)
+		}
+	}
+	ready.init()
+	out := make([]*commitNode, 0, len(nodes))
+	for len(ready) > 0 {
+		n := ready.pop()
+		out = append(out, n)
+		for _, c := range children[n.id] {
+			pending[c.id]--
+			if pending[c.id] == 0 {
+				ready.push(c)
+			}
+		}
+	}
+	return out
+}
+
+func uniq(hs []plumbing.Hash) []plumbing.Hash {
+	if len(hs) < 2 {
+		return hs
+	}
+	out := make([]plumbing.Hash, 0, len(hs))
+	for _, h := range hs {
+		dup := false
+		for _, o := range out {
+			if o == h {
+				dup = true
+			}
+		}
+		if !dup {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+type nodeHeap []*commitNode
+
+func (h nodeHeap) less(i, j int) bool {
+	if h[i].time != h[j].time {
+		return h[i].time < h[j].time
+	}
+	return bytes.Compare(h[i].id[:], h[j].id[:]) < 0
+}
+
+func (h *nodeHeap) init() {
+	for i := len(*h)/2 - 1; i >= 0; i-- {
+		h.down(i)
+	}
+}
+
+func (h *nodeHeap) push(n *commitNode) {
+	*h = append(*h, n)
+	i := len(*h) - 1
+	for i > 0 {
+		p := (i - 1) / 2
+		if !h.less(i, p) {
+			break
+		}
+		(*h)[i], (*h)[p] = (*h)[p], (*h)[i]
+		i = p
+	}
+}
+
+func (h *nodeHeap) pop() *commitNode {
+	old := *h
+	n := old[0]
+	last := len(old) - 1
+	old[0] = old[last]
+	*h = old[:last]
+	h.down(0)
+	return n
+}
+
+func (h nodeHeap) down(i int) {
+	for {
+		l := 2*i + 1
+		if l >= len(h) {
+			return
+		}
+		m := l
+		if r := l + 1; r < len(h) && h.less(r, l) {
+			m = r
+		}
+		if !h.less(m, i) {
+			return
+		}
+		h[i], h[m] = h[m], h[i]
+		i = m
+	}
+}
+
+// stagedItems emits the blobs the index has that HEAD does not.
+func (s *Source) stagedItems(ctx context.Context, b backend, emit func(scanner.Item) error, report func(error)) error {
+	s.staged = true
+	chs, err := b.staged(ctx)
+	if err != nil {
+		return err
+	}
+	// One pipelined reader for all staged blobs: starting a process per
+	// worker costs more than reading a typical commit's files.
+	ob := s.objectEmitter(ctx, b, emit)
+	for _, ch := range chs {
+		if ch.gone {
+			continue
+		}
+		p := s.intern(ch.path)
+		prev, seen := s.blobs[ch.blob]
+		s.blobs[ch.blob] = append(prev, intro{commit: -1, path: p, pre: ch.pre})
+		if !seen {
+			s.stats.Blobs++
+			if err := ob.blob(ch.blob, p, plumbing.ZeroHash); err != nil {
+				ob.finish()
+				return err
+			}
+		}
+	}
+	return ob.finish()
+}
