@@ -4,14 +4,22 @@ BIN      := bin/keytrail
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/keytrail/keytrail/internal/cli.Version=$(VERSION)
 
-.PHONY: build test bench lint demo clean accuracy
+.PHONY: build test fuzz bench lint demo clean accuracy
 
 build:
 	$(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/keytrail
 
-# The test command CI runs (.ci/run) and the README gives.
+# The test command CI runs (.ci/run) and the README gives: unit tests,
+# then every fuzz target briefly (TEST_FUZZTIME each).
+TEST_FUZZTIME ?= 3s
 test: lint
 	$(GO) test -count=1 ./...
+	FUZZTIME=$(TEST_FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
+
+# Every fuzz target for FUZZTIME each (scripts/fuzz.sh finds them).
+FUZZTIME ?= 1m
+fuzz:
+	FUZZTIME=$(FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
