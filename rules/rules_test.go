@@ -121,7 +121,7 @@ func TestBase62CRC32(t *testing.T) {
 func TestAWSAccountDecode(t *testing.T) {
 	// Published example of the key id layout: ASIAY34FZKBOKMUTVV7A -> 609629065308.
 	ok, meta := awsKeyID("ASIAY34FZKBOKMUTVV7A")
-	if !ok || meta["account_id"] != "609629065308" {
+	if !ok || meta["account_id"] != "609629065308" || meta["access_key_id"] != "ASIAY34FZKBOKMUTVV7A" {
 		t.Fatalf("got %v %v", ok, meta)
 	}
 	if ok, _ := awsKeyID("AKIA0000000000000000"); ok {

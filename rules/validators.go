@@ -72,7 +72,8 @@ func checksumCRC32Base62(secret string) (bool, map[string]string) {
 
 // awsKeyID checks the base32 alphabet of an AWS access key id and decodes
 // the account id it carries (an undocumented but widely observed layout;
-// a hint, not proof).
+// a hint, not proof). The id itself goes into meta.access_key_id: it is an
+// identifier, not a secret, and the audit of a redacted report needs it.
 func awsKeyID(secret string) (bool, map[string]string) {
 	if len(secret) != 20 {
 		return false, nil
@@ -85,7 +86,7 @@ func awsKeyID(secret string) (bool, map[string]string) {
 	copy(b[2:], raw[:6])
 	z := binary.BigEndian.Uint64(b[:])
 	account := (z & 0x7fffffffff80) >> 7
-	return true, map[string]string{"account_id": fmt.Sprintf("%012d", account)}
+	return true, map[string]string{"account_id": fmt.Sprintf("%012d", account), "access_key_id": secret}
 }
 
 // jwtStructure accepts a token whose header decodes to JSON with an alg

@@ -195,6 +195,11 @@ func TestRedaction(t *testing.T) {
 			t.Errorf("Redact(%q) = %q, want %q", c.in, got, c.want)
 		}
 	}
+	// The hash is computed before redaction, so a redacted finding keeps
+	// the hash of the real secret.
+	if got := (Finding{Secret: "abc"}).Redacted().SecretSHA256; got != "ungWv48Bz+pBQUDeXa4iI7ADYaOWF3qctBD/YfIAFa0=" {
+		t.Errorf("secret_sha256 of \"abc\" = %q, want the SHA-256 test vector in base64", got)
+	}
 	f := Finding{Secret: "hunter2hunter2", Match: `pw = "hunter2hunter2"`, Message: "add pw hunter2hunter2"}.Redacted()
 	if strings.Contains(f.Match, "hunter2hunter2") || strings.Contains(f.Secret, "hunter2hunter2") || strings.Contains(f.Message, "hunter2hunter2") {
 		t.Fatalf("secret left in %+v", f)
@@ -361,6 +366,14 @@ func TestPairedFindings(t *testing.T) {
 	}
 	if fs[0].Meta["account_id"] == "" {
 		t.Fatal("key id lost its decoded account id")
+	}
+	if fs[0].Meta["access_key_id"] != "AKIAZ7VRSQ5TNQLJ4MXK" || fs[0].Redacted().Meta["access_key_id"] != "AKIAZ7VRSQ5TNQLJ4MXK" {
+		t.Fatalf("key id finding lacks meta.access_key_id in full: %v", fs[0].Meta)
+	}
+	for _, f := range fs {
+		if want := SecretSHA256(f.Secret); f.SecretSHA256 != want || f.Redacted().SecretSHA256 != want {
+			t.Fatalf("%s: secret_sha256 %q (redacted %q), want %q", f.RuleID, f.SecretSHA256, f.Redacted().SecretSHA256, want)
+		}
 	}
 	far := "aws_access_key_id = AKIAZ7VRSQ5TNQLJ4MXK\n" + strings.Repeat("\n", 20) + "aws_secret_access_key = 9tqXw2Z4cL+u7Yb1Rk0FvJ8Hn3PsQm6GdE5aTiWo\n"
 	fs, _ = e.ScanReader(context.Background(), "creds", strings.NewReader(far))

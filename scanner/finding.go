@@ -5,6 +5,7 @@ package scanner
 
 import (
 	"crypto/sha256"
+	"encoding/base64"
 	"encoding/hex"
 	"sort"
 	"strings"
@@ -29,6 +30,9 @@ type Finding struct {
 	Match       string  `json:"match"`
 	Entropy     float64 `json:"entropy"`
 	Fingerprint string  `json:"fingerprint"`
+	// SecretSHA256 is the base64 SHA-256 of the secret (GitHub's audit-log
+	// hashed_token), so a redacted report still identifies the key.
+	SecretSHA256 string `json:"secret_sha256,omitempty"`
 
 	// Valid is the offline validator's verdict; nil when the rule has none.
 	Valid *bool `json:"valid,omitempty"`
@@ -79,6 +83,13 @@ func SecretHash(secret string) string {
 	return hex.EncodeToString(sum[:])[:32]
 }
 
+// SecretSHA256 is the standard base64 encoding of the secret's SHA-256:
+// the format of GitHub's audit-log hashed_token.
+func SecretSHA256(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return base64.StdEncoding.EncodeToString(sum[:])
+}
+
 // Redact returns a short, safe hint of a secret: at most a recognisable
 // prefix (up to the first separator for prefixed tokens, else 4 chars).
 func Redact(secret string) string {
@@ -106,6 +117,9 @@ func Redact(secret string) string {
 
 // Redacted returns a copy with the secret and matched text hidden.
 func (f Finding) Redacted() Finding {
+	if f.SecretSHA256 == "" && f.Secret != "" {
+		f.SecretSHA256 = SecretSHA256(f.Secret)
+	}
 	hint := Redact(f.Secret)
 	if f.Match != "" {
 		f.Match = strings.ReplaceAll(f.Match, f.Secret, hint)

@@ -459,3 +459,34 @@ func TestSARIFValidatesWithMicrosoftValidator(t *testing.T) {
 		})
 	}
 }
+
+// JSON keeps the secret's hash and the AWS key id when it redacts, so a
+// saved report is enough to audit the keys without holding them.
+func TestJSONKeepsHashAndKeyIDWhenRedacted(t *testing.T) {
+	pat := finding("github-pat", "critical", "a.env", 1, fakePAT)
+	pat.SecretSHA256 = scanner.SecretSHA256(fakePAT)
+	aki := finding("aws-access-key-id", "high", "a.env", 2, fakeAKI)
+	aki.Meta = map[string]string{"access_key_id": fakeAKI}
+	var buf bytes.Buffer
+	if err := Write(&buf, "json", []scanner.Finding{pat, aki}, Options{}); err != nil {
+		t.Fatal(err)
+	}
+	var got []struct {
+		Secret       string            `json:"secret"`
+		SecretSHA256 string            `json:"secret_sha256"`
+		Meta         map[string]string `json:"meta"`
+	}
+	if err := json.Unmarshal(buf.Bytes(), &got); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(buf.String(), fakePAT[4:]) {
+		t.Fatal("JSON holds the token")
+	}
+	if got[0].SecretSHA256 != scanner.SecretSHA256(fakePAT) || got[0].Secret == fakePAT {
+		t.Errorf("token finding: %+v", got[0])
+	}
+	// A finding built without the hash gets it from the secret before redaction.
+	if got[1].SecretSHA256 != scanner.SecretSHA256(fakeAKI) || got[1].Meta["access_key_id"] != fakeAKI {
+		t.Errorf("key id finding: %+v", got[1])
+	}
+}
