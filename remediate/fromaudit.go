@@ -1,0 +1,79 @@
+package remediate
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/keytrail/keytrail/audit"
+)
+
+// FromAudit makes a plan from `keytrail audit` keys: revoke-now becomes
+// revoke, rotate becomes rotate, anything else none. opts are the options
+// every acting key gets (--distribute, --overlap, ...).
+func FromAudit(keys []audit.Key, opts Options, source string, now time.Time, planners map[string]Planner) (*Plan, []error) {
+	p := &Plan{Version: PlanVersion, GeneratedAt: now.UTC(), Source: source, Keys: []KeyPlan{}}
+	var errs []error
+	for _, k := range keys {
+		kp := KeyPlan{Fingerprint: k.Fingerprint, Provider: strings.ToLower(k.Provider), KeyID: k.KeyID, Owner: k.Owner, Options: opts}
+		if kp.Provider == "aws" {
+			kp.User = IAMUserFromARN(k.Owner)
+		}
+		switch {
+		case k.Status == "deleted":
+			kp.Action, kp.Reason = ActionNone, "the key no longer exists"
+		case k.Recommendation == "revoke-now":
+			kp.Action, kp.Reason = ActionRevoke, firstReason(k, "audit recommends revoking now")
+		case k.Recommendation == "rotate":
+			kp.Action, kp.Reason = ActionRotate, firstReason(k, "audit recommends rotation")
+		default:
+			kp.Action, kp.Reason = ActionNone, fmt.Sprintf("audit recommends %q", k.Recommendation)
+		}
+		if kp.Action != ActionNone {
+			if _, ok := planners[kp.Provider]; !ok {
+				kp.Reason = fmt.Sprintf("%s; but keytrail cannot remediate %q keys, do it by hand", kp.Reason, k.Provider)
+				kp.Action = ActionNone
+			}
+		}
+		if kp.Action == ActionRotate && kp.Provider == "aws" && kp.User == "" {
+			kp.Reason = "rotation needs the owning IAM user, and the audit did not find it (owner " + orDash(k.Owner) + ")"
+			kp.Action = ActionNone
+		}
+		if kp.Action == ActionNone {
+			kp.Options = Options{}
+		}
+		if err := Fill(&kp, planners); err != nil {
+			errs = append(errs, fmt.Errorf("key %s: %w", k.KeyID, err))
+			kp.Action, kp.Reason, kp.Options, kp.Steps = ActionNone, err.Error(), Options{}, nil
+		}
+		p.Keys = append(p.Keys, kp)
+	}
+	return p, errs
+}
+
+func firstReason(k audit.Key, def string) string {
+	if len(k.Reasons) > 0 {
+		return k.Reasons[0]
+	}
+	return def
+}
+
+func orDash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+// IAMUserFromARN returns the user name of arn:aws:iam::ACCOUNT:user/PATH/NAME,
+// or "" for anything else (roles, root, a login).
+func IAMUserFromARN(arn string) string {
+	_, rest, ok := strings.Cut(arn, ":user/")
+	if !ok || !strings.HasPrefix(arn, "arn:aws") {
+		return ""
+	}
+	if i := strings.LastIndexByte(rest, '/'); i >= 0 {
+		rest = rest[i+1:]
+	}
+	return rest
+}
