@@ -16,8 +16,10 @@ type execTarget struct {
 	deps      Deps
 }
 
-func (t *execTarget) Spec() string    { return t.spec }
-func (t *execTarget) Calls() []string { return []string{fmt.Sprintf("exec: sh -c %q (credential as JSON on stdin)", t.cmd)} }
+func (t *execTarget) Spec() string { return t.spec }
+func (t *execTarget) Calls() []string {
+	return []string{fmt.Sprintf("exec: sh -c %q (credential as JSON on stdin)", t.cmd)}
+}
 
 func (t *execTarget) run(ctx context.Context, p payload, secret string) error {
 	body, err := json.Marshal(p)
