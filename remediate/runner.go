@@ -49,6 +49,9 @@ type Procedure struct {
 	// run again (and why), e.g. because a secret only the dead process
 	// held was never stored.
 	Redo func(st *State, completed map[string]bool) (redo []string, why string)
+	// CanRollback, when set, refuses a rollback that would make things
+	// worse (undoing a rotation whose old key is already deleted).
+	CanRollback func(st *State, completed map[string]bool) error
 }
 
 // Provider builds the procedure for a key plan of one provider.
@@ -414,6 +417,14 @@ func (r *Runner) Rollback(ctx context.Context, recs []Record) ([]KeyResult, erro
 			continue
 		}
 		st := &State{Key: kp, Clock: r.Clock, Out: r.Out, facts: rp.facts, changed: map[string]string{}}
+		if proc.CanRollback != nil {
+			if err := proc.CanRollback(st, rp.completed); err != nil {
+				res.Status, res.Error = "failed", "rollback refused: "+err.Error()
+				r.logf("key %s: %s", kp.KeyID, res.Error)
+				out = append(out, res)
+				continue
+			}
+		}
 		byID := map[string]Step{}
 		for _, s := range proc.Steps {
 			byID[s.Info().ID] = s
