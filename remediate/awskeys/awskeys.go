@@ -97,9 +97,9 @@ func (p *Provider) rotation(kp remediate.KeyPlan, b *base) (*remediate.Procedure
 		steps = append(steps, distributeStep{b, id, t})
 	}
 	overlap := kp.Options.Overlap.D()
-	steps = append(steps, wait{b, "overlap", "distributed_at", overlap, "overlap: both keys work while clients pick up the new one"},
+	steps = append(steps, wait{b, "overlap", "distributed_at", overlap, "both keys work while clients pick up the new one"},
 		usageShift{b, overlap, kp.Options.Force}, deactivate{b},
-		wait{b, "grace", "deactivated_at", kp.Options.Grace.D(), "grace: the old key is off but can be switched back on"}, deleteOld{b})
+		wait{b, "grace", "deactivated_at", kp.Options.Grace.D(), "the old key is off but can still be switched back on"}, deleteOld{b})
 	redo := func(st *remediate.State, completed map[string]bool) ([]string, string) {
 		if !completed["create-key"] || st.Secret() != "" {
 			return nil, ""

@@ -80,7 +80,7 @@ func Parse(spec string, d Deps) (Target, error) {
 	case "exec":
 		return &execTarget{spec: spec, cmd: rest, deps: d}, nil
 	case "webhook":
-		u, err := checkURL(rest)
+		u, err := CheckURL(rest)
 		if err != nil {
 			return nil, fmt.Errorf("--distribute %q: %w", spec, err)
 		}

@@ -25,9 +25,9 @@ type webhook struct {
 	deps      Deps
 }
 
-// checkURL allows https, and http only to loopback (a credential never
+// CheckURL allows https, and http only to loopback (a credential never
 // crosses a network in clear text).
-func checkURL(raw string) (string, error) {
+func CheckURL(raw string) (string, error) {
 	u, err := url.Parse(raw)
 	if err != nil || u.Host == "" {
 		return "", fmt.Errorf("%q is not a URL", raw)
