@@ -90,7 +90,7 @@ func newRoot(e *env) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default: .keytrail.toml at the scanned root if present)")
 	root.AddCommand(newScanCmd(e, g), newRulesCmd(e, g), newConfigCmd(e, g), newVersionCmd(e))
 	root.AddCommand(newBaselineCmd(e, g), newHookCmd(e)) // integrations: baseline.go, hook.go
-	root.AddCommand(newRemediateCmd(e, g))                // remediate*.go
+	root.AddCommand(newRemediateCmd(e, g))               // remediate*.go
 	return root
 }
 

@@ -255,7 +255,7 @@ func (s preflight) Info() remediate.PlannedStep {
 	return remediate.PlannedStep{ID: "preflight", Intent: intent, Calls: calls, Touches: []string{"iam user " + s.user}}
 }
 func (s preflight) Done(context.Context, *remediate.State) (bool, error) { return false, nil }
-func (s preflight) Undo(context.Context, *remediate.State) error           { return nil }
+func (s preflight) Undo(context.Context, *remediate.State) error         { return nil }
 func (s preflight) Do(ctx context.Context, st *remediate.State) error {
 	ks, err := s.keys(ctx)
 	if err != nil {
@@ -370,7 +370,7 @@ func (s validate) Info() remediate.PlannedStep {
 		Calls: []string{"sts:GetCallerIdentity (signed with the new key)"}}
 }
 func (s validate) Done(context.Context, *remediate.State) (bool, error) { return false, nil }
-func (s validate) Undo(context.Context, *remediate.State) error           { return nil }
+func (s validate) Undo(context.Context, *remediate.State) error         { return nil }
 func (s validate) Do(ctx context.Context, st *remediate.State) error {
 	id, secret := st.Get("new_key_id"), st.Secret()
 	if secret == "" {
@@ -483,7 +483,7 @@ func (s wait) Info() remediate.PlannedStep {
 	return remediate.PlannedStep{ID: s.id, Intent: fmt.Sprintf("%s (%s)", s.intent, s.d)}
 }
 func (s wait) Done(context.Context, *remediate.State) (bool, error) { return false, nil }
-func (s wait) Undo(context.Context, *remediate.State) error           { return nil }
+func (s wait) Undo(context.Context, *remediate.State) error         { return nil }
 func (s wait) Do(ctx context.Context, st *remediate.State) error {
 	until := st.Time(s.id + "_until")
 	if until.IsZero() {
@@ -518,7 +518,7 @@ func (s usageShift) Info() remediate.PlannedStep {
 		Calls: []string{fmt.Sprintf("iam:GetAccessKeyLastUsed(AccessKeyId=%s)", s.old), "iam:GetAccessKeyLastUsed(AccessKeyId=<new>)"}}
 }
 func (s usageShift) Done(context.Context, *remediate.State) (bool, error) { return false, nil }
-func (s usageShift) Undo(context.Context, *remediate.State) error           { return nil }
+func (s usageShift) Undo(context.Context, *remediate.State) error         { return nil }
 func (s usageShift) Do(ctx context.Context, st *remediate.State) error {
 	if prev := st.Time("usage_checked_at"); !prev.IsZero() {
 		// An earlier check stopped: give clients another half overlap.
