@@ -39,9 +39,7 @@ func FromAudit(keys []audit.Key, opts Options, source string, now time.Time, pla
 			kp.Reason = "rotation needs the owning IAM user, and the audit did not find it (owner " + orDash(k.Owner) + ")"
 			kp.Action = ActionNone
 		}
-		if kp.Action == ActionNone {
-			kp.Options = Options{}
-		}
+		kp.Options = OptionsFor(kp.Action, opts)
 		if err := Fill(&kp, planners); err != nil {
 			errs = append(errs, fmt.Errorf("key %s: %w", k.KeyID, err))
 			kp.Action, kp.Reason, kp.Options, kp.Steps = ActionNone, err.Error(), Options{}, nil
@@ -49,6 +47,19 @@ func FromAudit(keys []audit.Key, opts Options, source string, now time.Time, pla
 		p.Keys = append(p.Keys, kp)
 	}
 	return p, errs
+}
+
+// OptionsFor keeps the options that apply to action: distribution,
+// overlap, grace, delete-inactive and force for rotate; revoke-sessions
+// and delete-after for revoke.
+func OptionsFor(action string, o Options) Options {
+	switch action {
+	case ActionRotate:
+		return Options{Distribute: o.Distribute, Overlap: o.Overlap, Grace: o.Grace, DeleteInactive: o.DeleteInactive, Force: o.Force}
+	case ActionRevoke:
+		return Options{RevokeSessions: o.RevokeSessions, DeleteAfter: o.DeleteAfter}
+	}
+	return Options{}
 }
 
 func firstReason(k audit.Key, def string) string {

@@ -249,7 +249,7 @@ func newRemediateOneOffCmd(e *env, action string) *cobra.Command {
 			if user == "" {
 				user = "<user of " + keyID + ">"
 			}
-			kp := remediate.KeyPlan{Provider: "aws", KeyID: keyID, User: user, Action: action, Options: f.options(cmd)}
+			kp := remediate.KeyPlan{Provider: "aws", KeyID: keyID, User: user, Action: action, Options: remediate.OptionsFor(action, f.options(cmd))}
 			if err := remediate.Fill(&kp, remediate.Planners(provs)); err != nil {
 				return fmt.Errorf("%s %s: %w", action, keyID, err)
 			}
