@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -35,7 +36,7 @@ type Config struct {
 // Load reads a config file. Errors name the file and, where the TOML
 // decoder knows them, the line and field.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
@@ -142,4 +143,33 @@ func (c *Config) AuditPolicy() audit.Policy {
 		return audit.DefaultPolicy()
 	}
 	return c.Policy.WithDefaults()
+}
+
+// MaxFileSize caps a config file: configs are small, and a path that
+// names a device or a huge file must fail, not hang or exhaust memory.
+const MaxFileSize = 16 << 20
+
+// readFile reads a config file that must be a regular file of at most
+// MaxFileSize bytes.
+func readFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return nil, err
+	}
+	if !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("not a regular file (%s)", fi.Mode().Type())
+	}
+	data, err := io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(data) > MaxFileSize {
+		return nil, fmt.Errorf("larger than %d bytes", MaxFileSize)
+	}
+	return data, nil
 }

@@ -117,7 +117,7 @@ func IsGitleaks(data []byte) bool {
 
 // ImportGitleaks reads and converts the gitleaks config at path.
 func ImportGitleaks(path string) (*GitleaksImport, error) {
-	data, err := os.ReadFile(path)
+	data, err := readFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("gitleaks config %s: %w", path, err)
 	}
@@ -207,7 +207,7 @@ func (cv *converter) run(gc *glConfig, depth int) error {
 			cv.warnf("field extend.path: %q not followed: configs extend at most %d levels deep", gc.Extend.Path, maxExtendDepth)
 		} else {
 			p := cv.resolve(gc.Extend.Path)
-			data, err := os.ReadFile(p)
+			data, err := readFile(p)
 			if err != nil {
 				return fmt.Errorf("gitleaks config %s: field extend.path: %w", cv.name, err)
 			}

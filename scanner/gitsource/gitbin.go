@@ -529,7 +529,7 @@ func (c *catFile) request(id plumbing.Hash) (typ string, size int64, err error) 
 		return "", 0, fmt.Errorf("git cat-file: unexpected header %q", strings.TrimSpace(line))
 	}
 	size, err = strconv.ParseInt(f[2], 10, 64)
-	if err != nil {
+	if err != nil || size < 0 {
 		c.bad = true
 		return "", 0, fmt.Errorf("git cat-file: unexpected header %q", strings.TrimSpace(line))
 	}
@@ -609,6 +609,10 @@ func (g *gitBin) readCommit(ctx context.Context, id plumbing.Hash) (*object.Comm
 	if err != nil {
 		return nil, err
 	}
+	if size > maxCommitSize {
+		r.Close()
+		return nil, fmt.Errorf("commit %s: %d bytes, over the %d limit", id, size, maxCommitSize)
+	}
 	data := make([]byte, size)
 	_, err = io.ReadFull(r, data)
 	r.Close()
@@ -617,6 +621,10 @@ func (g *gitBin) readCommit(ctx context.Context, id plumbing.Hash) (*object.Comm
 	}
 	return decodeCommit(id, data)
 }
+
+// maxCommitSize bounds a commit object read into memory: real ones are a
+// few KB, a hostile one must not exhaust memory.
+const maxCommitSize = 64 << 20
 
 func decodeCommit(id plumbing.Hash, data []byte) (*object.Commit, error) {
 	o := &plumbing.MemoryObject{}
