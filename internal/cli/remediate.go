@@ -82,7 +82,8 @@ deactivate, grace, delete) or revoked. Every external call is journaled
 is continued by resume or undone by rollback.`,
 	}
 	cmd.AddCommand(newRemediatePlanCmd(e), newRemediateApplyCmd(e), newRemediateOneOffCmd(e, remediate.ActionRotate),
-		newRemediateOneOffCmd(e, remediate.ActionRevoke), newRemediateResumeCmd(e), newRemediateRollbackCmd(e))
+		newRemediateOneOffCmd(e, remediate.ActionRevoke), newRemediateResumeCmd(e), newRemediateRollbackCmd(e),
+		newRemediateGitHubCmd(e))
 	return cmd
 }
 
