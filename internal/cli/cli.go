@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"runtime/debug"
+	"time"
 
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
@@ -32,9 +33,17 @@ type env struct {
 	log            zerolog.Logger
 	// exit is the code the command chose; errors map to ExitError.
 	exit int
-	// sink, when set (keytrail baseline), takes scan results instead of
-	// the report writer.
-	sink scanSink
+	// sink, when set (keytrail baseline, keytrail audit), takes scan
+	// results instead of the report writer; sinkFormats are the --format
+	// values it accepts (nil: any, the sink ignores --format).
+	sink        scanSink
+	sinkFormats []string
+	// audit holds the audit-wide settings providers read (audit_providers.go).
+	audit auditSettings
+	// providers lists the audit providers; tests replace it with fakes.
+	providers func() []auditProvider
+	// now is the clock ages and report times are measured with.
+	now func() time.Time
 }
 
 // exitError carries a chosen exit code out of cobra.
@@ -45,6 +54,18 @@ func (e exitError) Error() string { return fmt.Sprintf("exit %d", e.code) }
 // Run executes keytrail with args and returns the process exit code.
 func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	e := &env{stdin: stdin, stdout: stdout, stderr: stderr, log: zerolog.Nop()}
+	return e.run(ctx, args)
+}
+
+// run executes keytrail in this env and returns the exit code.
+func (e *env) run(ctx context.Context, args []string) int {
+	if e.providers == nil {
+		e.providers = auditProviders
+	}
+	if e.now == nil {
+		e.now = time.Now
+	}
+	stdin, stdout, stderr := e.stdin, e.stdout, e.stderr
 	root := newRoot(e)
 	root.SetArgs(args)
 	root.SetIn(stdin)
@@ -91,6 +112,7 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(newScanCmd(e, g), newRulesCmd(e, g), newConfigCmd(e, g), newVersionCmd(e))
 	root.AddCommand(newBaselineCmd(e, g), newHookCmd(e)) // integrations: baseline.go, hook.go
 	root.AddCommand(newRemediateCmd(e, g))               // remediate*.go
+	root.AddCommand(newAuditCmd(e, g))                   // audit.go
 	return root
 }
 

@@ -143,9 +143,11 @@ type scanSetup struct {
 	engine *scanner.Engine
 }
 
-func buildEngine(g *globalFlags, sf *scanFlags, root string) (*scanSetup, error) {
-	if !slices.Contains(report.Formats, sf.format) {
-		return nil, fmt.Errorf("--format %q: want one of %s", sf.format, strings.Join(report.Formats, ", "))
+// buildEngine checks the flags (--format against formats; nil: not
+// checked) and builds the engine.
+func buildEngine(g *globalFlags, sf *scanFlags, root string, formats []string) (*scanSetup, error) {
+	if formats != nil && !slices.Contains(formats, sf.format) {
+		return nil, fmt.Errorf("--format %q: want one of %s", sf.format, strings.Join(formats, ", "))
 	}
 	switch sf.minConfidence {
 	case rules.ConfidenceLow, rules.ConfidenceMedium, rules.ConfidenceHigh:
@@ -192,7 +194,11 @@ func noisyPaths(scanAll bool) []string {
 
 // runScan runs a source and reports; it sets e.exit.
 func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src scanner.Source, root string) error {
-	setup, err := buildEngine(g, sf, root)
+	formats := report.Formats
+	if e.sink != nil {
+		formats = e.sinkFormats
+	}
+	setup, err := buildEngine(g, sf, root, formats)
 	if err != nil {
 		return err
 	}

@@ -27,6 +27,9 @@ type Options struct {
 	Version       string
 	SARIFCategory string
 	Rules         []RuleInfo
+	// Annotate, when set, adds properties to each SARIF result (the
+	// audit's verdict on the finding's key).
+	Annotate func(scanner.Finding) map[string]any
 }
 
 // RuleInfo is what SARIF needs to know about a rule.

@@ -348,7 +348,7 @@ func buildSARIF(fs []scanner.Finding, o Options, base string, dropped int) sarif
 				ArtifactLocation: loc,
 				Region:           region(f),
 			}}},
-			Properties: resultProperties(f),
+			Properties: resultProperties(f, o.Annotate),
 		}
 		// The line hash must not depend on the line number, or every
 		// unrelated edit above a finding would re-open its alert. The
@@ -503,7 +503,7 @@ func resultMessage(f scanner.Finding) string {
 	return b.String()
 }
 
-func resultProperties(f scanner.Finding) map[string]any {
+func resultProperties(f scanner.Finding, annotate func(scanner.Finding) map[string]any) map[string]any {
 	p := map[string]any{
 		"fingerprint": f.Fingerprint,
 		"confidence":  f.Confidence,
@@ -538,6 +538,11 @@ func resultProperties(f scanner.Finding) map[string]any {
 	}
 	if f.OtherLocations > 0 {
 		p["otherLocations"] = f.OtherLocations
+	}
+	if annotate != nil {
+		for k, v := range annotate(f) {
+			p[k] = v
+		}
 	}
 	return p
 }
