@@ -126,7 +126,7 @@ func newAuditFixture(t *testing.T) *auditFixture {
 	return fx
 }
 
-type auditJSON struct {
+type auditReportJSON struct {
 	GeneratedAt time.Time   `json:"generated_at"`
 	Keys        []audit.Key `json:"keys"`
 	Summary     struct {
@@ -138,16 +138,16 @@ type auditJSON struct {
 	} `json:"summary"`
 }
 
-func parseAudit(t *testing.T, s string) auditJSON {
+func parseAudit(t *testing.T, s string) auditReportJSON {
 	t.Helper()
-	var r auditJSON
+	var r auditReportJSON
 	if err := json.Unmarshal([]byte(s), &r); err != nil {
 		t.Fatalf("audit JSON: %v\n%s", err, s)
 	}
 	return r
 }
 
-func keyByProvider(t *testing.T, r auditJSON, provider string) audit.Key {
+func keyByProvider(t *testing.T, r auditReportJSON, provider string) audit.Key {
 	t.Helper()
 	for _, k := range r.Keys {
 		if k.Provider == provider {
