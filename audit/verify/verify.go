@@ -151,10 +151,9 @@ func (v *Verifier) Investigate(ctx context.Context, keys []audit.Key) (map[strin
 			defer wg.Done()
 			defer func() { <-sem }()
 			r, _ := v.Verify(ctx, k)
+			// Status is left to audit.Assess, which reads it from Verified
+			// when no inventory knew better.
 			ev := audit.Evidence{Verified: r.Status, VerifyNote: r.Note, Owner: r.Owner, AccountID: r.AccountID}
-			if r.Status == Valid {
-				ev.Status = "active"
-			}
 			mu.Lock()
 			out[k.Fingerprint] = ev
 			mu.Unlock()
