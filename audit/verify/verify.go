@@ -160,6 +160,13 @@ func (v *Verifier) Investigate(ctx context.Context, keys []audit.Key) (map[strin
 		}(k)
 	}
 	wg.Wait()
+	// Logged here, not in the workers: the log's writer need not be safe
+	// for concurrent use.
+	for _, k := range keys {
+		if ev, ok := out[k.Fingerprint]; ok {
+			v.opts.Log.Debug().Str("rule", k.RuleID).Str("fingerprint", k.Fingerprint).Str("result", ev.Verified).Msg("verified")
+		}
+	}
 	return out, nil
 }
 
@@ -197,8 +204,6 @@ func (v *Verifier) Verify(ctx context.Context, k audit.Key) (r Result, ok bool) 
 	res.Owner = scrub(res.Owner, cr)
 	p.res = res
 	close(p.done)
-	v.opts.Log.Debug().Str("provider", c.provider).Str("rule", k.RuleID).Str("fingerprint", k.Fingerprint).
-		Str("result", res.Status).Msg("verified")
 	return res, true
 }
 
