@@ -14,6 +14,7 @@ import (
 	"regexp/syntax"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -92,8 +93,13 @@ type Rule struct {
 	Multiline   bool      `toml:"multiline"`
 	Remediation string    `toml:"remediation"`
 	Allowlist   Allowlist `toml:"allowlist"`
-	Examples    []string  `toml:"examples"`
-	Negatives   []string  `toml:"negative_examples"`
+	// Scorer names a function that rates each candidate from features of
+	// its key and value (see score.go) and sets its confidence; a rule
+	// with a scorer takes as its secret the first capture group that
+	// took part in the match, so it can offer quoted and bare forms.
+	Scorer    string   `toml:"scorer"`
+	Examples  []string `toml:"examples"`
+	Negatives []string `toml:"negative_examples"`
 
 	// Source is the file the rule came from, for error messages.
 	Source string `toml:"-"`
@@ -102,6 +108,7 @@ type Rule struct {
 	reOnce     sync.Once
 	lazy       bool
 	validator  Validator
+	scorer     Scorer
 	spansLines bool
 }
 
@@ -163,6 +170,11 @@ type Match struct {
 	Confidence             string
 	Valid                  *bool             // nil when the rule has no validator
 	Meta                   map[string]string // validator output, e.g. account_id
+	// Score is the scorer's rating (0 when the rule has none); Bare marks
+	// an unquoted identifier-like value, which the engine keeps only in
+	// config-like files.
+	Score float64
+	Bare  bool
 }
 
 // Clone returns an uncompiled deep copy of the rule's data fields.
@@ -173,7 +185,7 @@ func (r *Rule) Clone() *Rule {
 		MinEntropy: r.MinEntropy, Validator: r.Validator, Severity: r.Severity,
 		Tags: slices.Clone(r.Tags), Generic: r.Generic, Context: r.Context,
 		PairRule: r.PairRule, PairLines: r.PairLines, Multiline: r.Multiline,
-		Remediation: r.Remediation, Examples: slices.Clone(r.Examples),
+		Remediation: r.Remediation, Scorer: r.Scorer, Examples: slices.Clone(r.Examples),
 		Negatives: slices.Clone(r.Negatives), Source: r.Source, lazy: r.lazy,
 	}
 	c.Allowlist = Allowlist{
@@ -248,6 +260,13 @@ func (r *Rule) Compile(validators Validators) error {
 			return fmt.Errorf("%s: field validator: unknown validator %q", where, r.Validator)
 		}
 		r.validator = v
+	}
+	if r.Scorer != "" {
+		sc, ok := DefaultScorers()[r.Scorer]
+		if !ok {
+			return fmt.Errorf("%s: field scorer: unknown scorer %q", where, r.Scorer)
+		}
+		r.scorer = sc
 	}
 	if r.Context <= 0 {
 		r.Context = DefaultContext
@@ -388,6 +407,11 @@ func (r *Rule) FindAll(text []byte, keepInvalid bool) []Match {
 
 func (r *Rule) accept(text []byte, loc []int, keepInvalid bool) (Match, bool) {
 	g := r.SecretGroup
+	if r.scorer != nil {
+		for g < len(loc)/2-1 && loc[2*g] < 0 {
+			g++
+		}
+	}
 	ss, se := loc[2*g], loc[2*g+1]
 	if ss < 0 {
 		return Match{}, false
@@ -404,6 +428,16 @@ func (r *Rule) accept(text []byte, loc []int, keepInvalid bool) (Match, bool) {
 	m.Confidence = ConfidenceMedium
 	if r.Generic {
 		m.Confidence = ConfidenceLow
+	}
+	if r.scorer != nil {
+		after := text[se:min(len(text), se+8)]
+		before := text[max(0, loc[0]-3):loc[0]]
+		sc := r.scorer(Candidate{Before: string(before), Prefix: string(text[loc[0]:ss]), Value: secret, After: string(after)})
+		m.Score, m.Bare = sc.Value, sc.Bare
+		m.Meta = map[string]string{"score": strconv.FormatFloat(sc.Value, 'f', 2, 64)}
+		if m.Confidence = ConfidenceFor(sc.Value); m.Confidence == "" {
+			return m, false
+		}
 	}
 	if r.validator != nil {
 		ok, meta := r.validator(secret)

@@ -41,9 +41,13 @@ func (w *Worker) toFindings(path string, ms []rawMatch) []Finding {
 	}
 	kept := ms[:0]
 	noisy := e.noise.noisy(path)
+	pk := kindOf(path)
 	for _, m := range ms {
 		r := e.rules[m.rule]
 		if noisy && r.Generic {
+			continue
+		}
+		if !weighPath(r, &m.m, m.text, pk) {
 			continue
 		}
 		// The rule's own allowlist: paths, and line regexes against the

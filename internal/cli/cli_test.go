@@ -420,7 +420,7 @@ func TestReportInvalidAndMinConfidence(t *testing.T) {
 	if bad == tok {
 		bad = tok[:len(tok)-1] + "B"
 	}
-	input := "GITHUB_TOKEN=" + bad + "\ndb_password = \"q8Zr2LwT9vXk4NbPmY7c\"\nTOKEN=" + tok + "\n"
+	input := "GITHUB_TOKEN=" + bad + "\ndb_password = \"postgres\"\nTOKEN=" + tok + "\n"
 	type jf struct {
 		RuleID     string `json:"rule_id"`
 		Line       int    `json:"line"`
@@ -444,8 +444,8 @@ func TestReportInvalidAndMinConfidence(t *testing.T) {
 		return m
 	}
 	// Default: the bad-checksum token is not reported (not even by a
-	// generic rule); the valid one is, with high confidence; the generic
-	// password with low confidence.
+	// generic rule); the valid one is, with high confidence; the weak
+	// generic password with low confidence.
 	got := lines(scan())
 	if _, ok := got[1]; ok {
 		t.Errorf("invalid checksum reported by default: %+v", got[1])
