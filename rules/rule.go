@@ -97,9 +97,12 @@ type Rule struct {
 	// its key and value (see score.go) and sets its confidence; a rule
 	// with a scorer takes as its secret the first capture group that
 	// took part in the match, so it can offer quoted and bare forms.
-	Scorer    string   `toml:"scorer"`
-	Examples  []string `toml:"examples"`
-	Negatives []string `toml:"negative_examples"`
+	Scorer string `toml:"scorer"`
+	// UnverifiedConfidence keeps matches whose validator fails, at this
+	// confidence and marked meta.verified=false, instead of dropping them.
+	UnverifiedConfidence string   `toml:"unverified_confidence"`
+	Examples             []string `toml:"examples"`
+	Negatives            []string `toml:"negative_examples"`
 
 	// Source is the file the rule came from, for error messages.
 	Source string `toml:"-"`
@@ -185,7 +188,7 @@ func (r *Rule) Clone() *Rule {
 		MinEntropy: r.MinEntropy, Validator: r.Validator, Severity: r.Severity,
 		Tags: slices.Clone(r.Tags), Generic: r.Generic, Context: r.Context,
 		PairRule: r.PairRule, PairLines: r.PairLines, Multiline: r.Multiline,
-		Remediation: r.Remediation, Scorer: r.Scorer, Examples: slices.Clone(r.Examples),
+		Remediation: r.Remediation, Scorer: r.Scorer, UnverifiedConfidence: r.UnverifiedConfidence, Examples: slices.Clone(r.Examples),
 		Negatives: slices.Clone(r.Negatives), Source: r.Source, lazy: r.lazy,
 	}
 	c.Allowlist = Allowlist{
@@ -260,6 +263,11 @@ func (r *Rule) Compile(validators Validators) error {
 			return fmt.Errorf("%s: field validator: unknown validator %q", where, r.Validator)
 		}
 		r.validator = v
+	}
+	switch r.UnverifiedConfidence {
+	case "", ConfidenceLow, ConfidenceMedium, ConfidenceHigh:
+	default:
+		return fmt.Errorf("%s: field unverified_confidence: %q is not one of low, medium, high", where, r.UnverifiedConfidence)
 	}
 	if r.Scorer != "" {
 		sc, ok := DefaultScorers()[r.Scorer]
@@ -443,6 +451,14 @@ func (r *Rule) accept(text []byte, loc []int, keepInvalid bool) (Match, bool) {
 		ok, meta := r.validator(secret)
 		m.Meta = meta
 		m.Valid = &ok
+		if !ok && r.UnverifiedConfidence != "" {
+			// The format is unmistakable even when the body does not
+			// check out (cut short, redacted by hand): report it, lower.
+			m.Valid = nil
+			m.Meta = map[string]string{"verified": "false"}
+			m.Confidence = r.UnverifiedConfidence
+			return m, true
+		}
 		if !ok {
 			if !keepInvalid {
 				return m, false

@@ -32,7 +32,7 @@ type Score struct {
 // or above Medium medium, at or above Drop low; below Drop it is dropped.
 const (
 	ScoreHigh   = 0.75
-	ScoreMedium = 0.55
+	ScoreMedium = 0.45
 	ScoreDrop   = 0.25
 )
 
@@ -54,7 +54,8 @@ func DefaultScorers() map[string]Scorer {
 	return map[string]Scorer{
 		"keyword-context": scoreKeywordContext,
 		"url-userinfo":    scoreURLUserinfo,
-		"cli-password":    scoreCLIPassword,
+		"cli-password":    scoreCredentialValue,
+		"credential":      scoreCredentialValue,
 	}
 }
 
@@ -620,8 +621,9 @@ func scoreURLUserinfo(c Candidate) Score {
 	return Score{Value: s}
 }
 
-// scoreCLIPassword scores a password given as a command-line argument.
-func scoreCLIPassword(c Candidate) Score {
+// scoreCredentialValue scores a value whose context already says it is a
+// credential (a password flag, an Authorization header).
+func scoreCredentialValue(c Candidate) Score {
 	v := c.Value
 	lv := strings.ToLower(v)
 	if len(v) < 3 || nonValues[lv] {

@@ -12,9 +12,10 @@ func TestScoreKeywordContext(t *testing.T) {
 	}{
 		{`db_password = "`, "q8Zr2LwT9vXk4NbPmY7c", `"`, ConfidenceHigh, false},
 		{`"clientSecret": "`, "ZUm14QhoxhLPAbQcEFUV2fsjGHb6HrlEOS47WgjK", `",`, ConfidenceHigh, false},
-		{`password: '`, "postgres", `'`, ConfidenceLow, false},
+		{`password: '`, "foo", `'`, ConfidenceLow, false},
+		{`password: '`, "postgres", `'`, ConfidenceMedium, false},
 		{`GRAPHITE_PASS=`, "password", ``, ConfidenceLow, true},
-		{`password = `, "gocommerce", ``, ConfidenceLow, true},
+		{`password = `, "gocommerce", ``, ConfidenceMedium, true},
 		{`password = `, "other_password", ``, "", false},
 		{`password = `, "get_password", `()`, "", false},
 		{`password = `, "config.password", ``, "", false},

@@ -70,6 +70,9 @@ func testLikePath(p string) bool {
 	return false
 }
 
+// testPathPenalty is what a test or example path takes off a score.
+const testPathPenalty = 0.1
+
 // lowerConfidence returns the level below c (low stays low).
 func lowerConfidence(c string) string {
 	switch c {
@@ -91,7 +94,15 @@ func weighPath(r *rules.Rule, m *rules.Match, line string, p pathKind) bool {
 		return false
 	}
 	if p.testy {
-		m.Confidence = lowerConfidence(m.Confidence)
+		if m.Score > 0 {
+			// A scored candidate loses testPathPenalty: a random-looking
+			// value in a test is still reported high, a weak one drops a level.
+			if m.Confidence = rules.ConfidenceFor(m.Score - testPathPenalty); m.Confidence == "" {
+				m.Confidence = rules.ConfidenceLow
+			}
+		} else {
+			m.Confidence = lowerConfidence(m.Confidence)
+		}
 	}
 	if len(line) >= 1000 {
 		// Minified or generated code.

@@ -420,7 +420,7 @@ func TestReportInvalidAndMinConfidence(t *testing.T) {
 	if bad == tok {
 		bad = tok[:len(tok)-1] + "B"
 	}
-	input := "GITHUB_TOKEN=" + bad + "\ndb_password = \"postgres\"\nTOKEN=" + tok + "\n"
+	input := "GITHUB_TOKEN=" + bad + "\ndb_password = \"foo\"\nTOKEN=" + tok + "\n"
 	type jf struct {
 		RuleID     string `json:"rule_id"`
 		Line       int    `json:"line"`
@@ -443,15 +443,20 @@ func TestReportInvalidAndMinConfidence(t *testing.T) {
 		}
 		return m
 	}
-	// Default: the bad-checksum token is not reported (not even by a
-	// generic rule); the valid one is, with high confidence; the weak
-	// generic password with low confidence.
+	// Default (medium): the bad-checksum token is not reported (not even
+	// by a generic rule); the valid one is, with high confidence; the weak
+	// generic password is below the default.
 	got := lines(scan())
 	if _, ok := got[1]; ok {
 		t.Errorf("invalid checksum reported by default: %+v", got[1])
 	}
-	if got[3].RuleID != "github-pat" || got[3].Confidence != "high" || got[2].Confidence != "low" {
+	if _, ok := got[2]; ok || got[3].RuleID != "github-pat" || got[3].Confidence != "high" {
 		t.Errorf("default findings: %+v", got)
+	}
+	// --min-confidence low adds the weak password, marked low.
+	got = lines(scan("--min-confidence", "low"))
+	if got[2].RuleID != "generic-password-assignment" || got[2].Confidence != "low" {
+		t.Errorf("--min-confidence low: %+v", got)
 	}
 	// --report-invalid shows it, marked invalid.
 	got = lines(scan("--report-invalid"))
