@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/internal/baseline"
+	"github.com/keytrail/keytrail/internal/report"
 	"github.com/keytrail/keytrail/scanner"
 )
 
@@ -133,7 +134,7 @@ func suppressForBaseline(res *scanner.Result, root string) error {
 
 func reportScanErrors(e *env, res *scanner.Result) {
 	for _, se := range res.Errors {
-		fmt.Fprintf(e.stderr, "keytrail: not scanned: %s\n", se.Error())
+		fmt.Fprintf(e.stderr, "keytrail: not scanned: %s\n", report.TerminalSafe(se.Error()))
 	}
 }
 

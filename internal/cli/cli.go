@@ -11,6 +11,7 @@ import (
 	"runtime/debug"
 	"time"
 
+	"github.com/keytrail/keytrail/internal/report"
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -79,7 +80,7 @@ func (e *env) run(ctx context.Context, args []string) int {
 	case errors.As(err, &ee):
 		return ee.code
 	default:
-		fmt.Fprintf(stderr, "keytrail: %v\n", err)
+		fmt.Fprintf(stderr, "keytrail: %s\n", report.TerminalSafeLines(err.Error()))
 		return ExitError
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/internal/config"
+	"github.com/keytrail/keytrail/internal/report"
 )
 
 func newConfigCmd(e *env, g *globalFlags) *cobra.Command {
@@ -31,7 +32,7 @@ func newConfigCmd(e *env, g *globalFlags) *cobra.Command {
 				return fmt.Errorf("writing converted config: %w", err)
 			}
 			for _, w := range res.Warnings {
-				fmt.Fprintf(e.stderr, "warning: %s\n", w)
+				fmt.Fprintf(e.stderr, "warning: %s\n", report.TerminalSafe(w))
 			}
 			if out == "" || out == "-" {
 				_, err = e.stdout.Write(buf.Bytes())

@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/keytrail/keytrail/internal/config"
+	"github.com/keytrail/keytrail/internal/report"
 	"github.com/keytrail/keytrail/scanner"
 )
 
@@ -35,7 +36,7 @@ func newRulesCmd(e *env, g *globalFlags) *cobra.Command {
 				if v == "" {
 					v = "-"
 				}
-				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", r.ID, r.Severity, v, strings.Join(r.Tags, ","), r.Description)
+				fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", report.TerminalSafe(r.ID), r.Severity, v, report.TerminalSafe(strings.Join(r.Tags, ",")), report.TerminalSafe(r.Description))
 			}
 			if err := tw.Flush(); err != nil {
 				return err
@@ -62,7 +63,7 @@ func newRulesTestCmd(e *env) *cobra.Command {
 				return err
 			}
 			for _, w := range cfg.Warnings {
-				fmt.Fprintf(e.stderr, "warning: %s\n", w)
+				fmt.Fprintf(e.stderr, "warning: %s\n", report.TerminalSafe(w))
 			}
 			if len(cfg.Rules) == 0 {
 				return fmt.Errorf("%s: no rules to test", args[0])

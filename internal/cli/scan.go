@@ -224,7 +224,7 @@ func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src sca
 		return err
 	}
 	for _, se := range res.Errors {
-		fmt.Fprintf(e.stderr, "keytrail: not scanned: %s\n", se.Error())
+		fmt.Fprintf(e.stderr, "keytrail: not scanned: %s\n", report.TerminalSafe(se.Error()))
 	}
 	switch {
 	case len(res.Errors) > 0:

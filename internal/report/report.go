@@ -89,21 +89,23 @@ func writeText(w io.Writer, fs []scanner.Finding, o Options) error {
 		}
 		return code + s + ansiReset
 	}
+	// Every field below may come from scanned content or a user's config.
+	t := TerminalSafe
 	for _, f := range fs {
-		sev := f.Severity
-		switch sev {
+		sev := t(f.Severity)
+		switch f.Severity {
 		case "critical", "high":
 			sev = c(ansiRed, sev)
 		case "medium":
 			sev = c(ansiYel, sev)
 		}
-		fmt.Fprintf(w, "%s %s %s %s\n", c(ansiBold, fmt.Sprintf("%s:%d:%d", f.File, f.Line, f.Column)), f.RuleID, sev, f.Description)
-		fmt.Fprintf(w, "    secret: %s  confidence: %s  fingerprint: %s\n", f.Secret, f.Confidence, f.Fingerprint)
+		fmt.Fprintf(w, "%s %s %s %s\n", c(ansiBold, fmt.Sprintf("%s:%d:%d", t(f.File), f.Line, f.Column)), t(f.RuleID), sev, t(f.Description))
+		fmt.Fprintf(w, "    secret: %s  confidence: %s  fingerprint: %s\n", t(f.Secret), t(f.Confidence), t(f.Fingerprint))
 		if f.Valid != nil && !*f.Valid {
 			fmt.Fprintf(w, "    %s\n", c(ansiDim, "checksum/structure invalid (shown because of --report-invalid)"))
 		}
 		if f.Decoded != "" {
-			fmt.Fprintf(w, "    decoded: %s\n", f.Decoded)
+			fmt.Fprintf(w, "    decoded: %s\n", t(f.Decoded))
 		}
 		if len(f.Meta) > 0 {
 			keys := make([]string, 0, len(f.Meta))
@@ -114,13 +116,13 @@ func writeText(w io.Writer, fs []scanner.Finding, o Options) error {
 			}
 			sort.Strings(keys)
 			for _, k := range keys {
-				fmt.Fprintf(w, "    %s: %s\n", k, f.Meta[k])
+				fmt.Fprintf(w, "    %s: %s\n", t(k), t(f.Meta[k]))
 			}
 		}
 		if f.Commit != "" {
-			fmt.Fprintf(w, "    commit: %s  author: %s <%s>  date: %s\n", shortSHA(f.Commit), f.Author, f.Email, f.Date.Format("2006-01-02"))
+			fmt.Fprintf(w, "    commit: %s  author: %s <%s>  date: %s\n", t(shortSHA(f.Commit)), t(f.Author), t(f.Email), f.Date.Format("2006-01-02"))
 			if f.Message != "" {
-				fmt.Fprintf(w, "    message: %s\n", f.Message)
+				fmt.Fprintf(w, "    message: %s\n", t(f.Message))
 			}
 		}
 		if f.PresentAtHead != nil {
@@ -134,7 +136,7 @@ func writeText(w io.Writer, fs []scanner.Finding, o Options) error {
 			fmt.Fprintf(w, "    also in %d other location(s)\n", f.OtherLocations)
 		}
 		for _, l := range f.Locations {
-			fmt.Fprintf(w, "    at %s:%d %s\n", l.File, l.Line, shortSHA(l.Commit))
+			fmt.Fprintf(w, "    at %s:%d %s\n", t(l.File), l.Line, t(shortSHA(l.Commit)))
 		}
 	}
 	summary := fmt.Sprintf("%d finding(s) in %d item(s), %s scanned", len(fs), o.Stats.Items, HumanBytes(o.Stats.Bytes))
@@ -179,9 +181,11 @@ func writeCSV(w io.Writer, fs []scanner.Finding) error {
 		if !f.Date.IsZero() {
 			date = f.Date.UTC().Format("2006-01-02T15:04:05Z")
 		}
-		cw.Write([]string{f.RuleID, f.Description, f.Severity, f.Confidence, f.File,
+		// Text cells may come from scanned content or a user's config.
+		c := CSVCell
+		cw.Write([]string{c(f.RuleID), c(f.Description), c(f.Severity), c(f.Confidence), c(f.File),
 			strconv.Itoa(f.Line), strconv.Itoa(f.Column), strconv.Itoa(f.EndLine), strconv.Itoa(f.EndColumn),
-			f.Secret, f.Fingerprint, strconv.FormatFloat(f.Entropy, 'f', 2, 64), f.Commit, f.Author, f.Email, date})
+			c(f.Secret), c(f.Fingerprint), strconv.FormatFloat(f.Entropy, 'f', 2, 64), c(f.Commit), c(f.Author), c(f.Email), date})
 	}
 	cw.Flush()
 	return cw.Error()
