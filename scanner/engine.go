@@ -9,8 +9,8 @@ import (
 	"sort"
 	"unicode/utf8"
 
-	"github.com/keytrail/keytrail/scanner/kwmatch"
 	"github.com/keytrail/keytrail/rules"
+	"github.com/keytrail/keytrail/scanner/kwmatch"
 )
 
 // Options tune the engine. The zero value is usable.
