@@ -48,8 +48,11 @@ type htmlTimeline struct {
 	X0, X1        int
 	LeakX         int
 	HasLeak       bool
-	Ticks         []htmlTick
-	Marks         []htmlMark
+	// Compressed: the time before BreakX is drawn shorter than its share.
+	Compressed bool
+	BreakX     int
+	Ticks      []htmlTick
+	Marks      []htmlMark
 }
 
 type htmlTick struct {
@@ -58,8 +61,8 @@ type htmlTick struct {
 }
 
 type htmlMark struct {
-	X, LabelY, LineY1, LineY2 int
-	Color, Kind, Label, Title string
+	X, TextX, LabelY, LineY1, LineY2  int
+	Color, Kind, Label, Title, Anchor string
 }
 
 var kindColor = map[string]string{
@@ -97,10 +100,12 @@ func writeAuditHTML(w io.Writer, r audit.Report, o AuditOptions) error {
 }
 
 // layoutTimeline places the timeline events on an axis spanning their
-// times; labels alternate above and below the axis so neighbours do
-// not overlap.
+// times. When the key is much older than its leak, the time before the
+// leak is compressed to at most 40% of the axis (drawn dashed), so the
+// events after the leak stay readable. Labels go to the first of several
+// rows above and below the axis where they do not overlap a neighbour.
 func layoutTimeline(k audit.Key) htmlTimeline {
-	tl := htmlTimeline{Width: 960, Height: 150, AxisY: 75, TickTop: 70, TickBottom: 80, TickLabelY: 145, X0: 40, X1: 920}
+	tl := htmlTimeline{Width: 960, Height: 160, AxisY: 80, TickTop: 76, TickBottom: 84, TickLabelY: 156, X0: 30, X1: 930}
 	evs := k.Timeline
 	if len(evs) == 0 {
 		return tl
@@ -114,25 +119,51 @@ func layoutTimeline(k audit.Key) htmlTimeline {
 			hi = e.Time
 		}
 	}
-	span := hi.Sub(lo)
-	if span < 24*time.Hour {
+	if hi.Sub(lo) < 24*time.Hour {
 		lo, hi = lo.Add(-12*time.Hour), hi.Add(12*time.Hour)
-		span = hi.Sub(lo)
+	}
+	// Piecewise-linear scale: [lo, pivot] onto [X0, xPivot], [pivot, hi]
+	// onto [xPivot, X1].
+	pivot, xPivot := hi, tl.X1
+	width := float64(tl.X1 - tl.X0)
+	leakIn := !k.LeakedAt.IsZero() && k.LeakedAt.After(lo) && k.LeakedAt.Before(hi)
+	if leakIn {
+		frac := float64(k.LeakedAt.Sub(lo)) / float64(hi.Sub(lo))
+		pivot, xPivot = k.LeakedAt, tl.X0+int(math.Round(width*math.Min(frac, 0.4)))
+		if frac > 0.4 {
+			tl.Compressed, tl.BreakX = true, xPivot
+		}
 	}
 	x := func(t time.Time) int {
-		return tl.X0 + int(math.Round(float64(tl.X1-tl.X0)*float64(t.Sub(lo))/float64(span)))
+		if !t.After(pivot) {
+			if !pivot.After(lo) {
+				return tl.X0
+			}
+			return tl.X0 + int(math.Round(float64(xPivot-tl.X0)*float64(t.Sub(lo))/float64(pivot.Sub(lo))))
+		}
+		return xPivot + int(math.Round(float64(tl.X1-xPivot)*float64(t.Sub(pivot))/float64(hi.Sub(pivot))))
 	}
 	if !k.LeakedAt.IsZero() && !k.LeakedAt.Before(lo) && !k.LeakedAt.After(hi) {
 		tl.HasLeak, tl.LeakX = true, x(k.LeakedAt)
 	}
-	const nTicks = 5
-	for i := 0; i <= nTicks; i++ {
-		t := lo.Add(time.Duration(float64(span) * float64(i) / nTicks))
-		tl.Ticks = append(tl.Ticks, htmlTick{X: x(t), Label: t.UTC().Format("2006-01-02")})
+	// Ticks: evenly in time on each side of the pivot.
+	addTicks := func(from, to time.Time, n int) {
+		for i := 0; i <= n; i++ {
+			t := from.Add(time.Duration(float64(to.Sub(from)) * float64(i) / float64(n)))
+			tx := x(t)
+			if len(tl.Ticks) > 0 && tx-tl.Ticks[len(tl.Ticks)-1].X < 70 {
+				continue
+			}
+			tl.Ticks = append(tl.Ticks, htmlTick{X: tx, Label: t.UTC().Format("2006-01-02")})
+		}
 	}
-	// Four label rows, two above and two below the axis, reused left to
-	// right; a row is free once its last label has been passed.
-	rows := []int{tl.AxisY - 38, tl.AxisY + 46, tl.AxisY - 18, tl.AxisY + 28}
+	if leakIn {
+		addTicks(lo, pivot, 2)
+		addTicks(pivot, hi, 4)
+	} else {
+		addTicks(lo, hi, 5)
+	}
+	rows := []int{tl.AxisY - 18, tl.AxisY + 26, tl.AxisY - 34, tl.AxisY + 42, tl.AxisY - 50, tl.AxisY + 58, tl.AxisY - 66}
 	lastEnd := make([]int, len(rows))
 	for i := range lastEnd {
 		lastEnd[i] = -1 << 30
@@ -140,24 +171,32 @@ func layoutTimeline(k audit.Key) htmlTimeline {
 	for i, e := range evs {
 		mx := x(e.Time)
 		label := strings.ReplaceAll(e.Kind, "-", " ")
-		width := 7 * len(label)
+		w := 6*len(label) + 4
+		// Labels start at the mark, or end at it near the right edge.
+		from, anchor := mx-3, "start"
+		if mx+w > tl.Width-4 {
+			from, anchor = mx-w+3, "end"
+		}
 		row := i % len(rows)
 		for j := range rows {
-			if lastEnd[j] < mx-2 {
+			if lastEnd[j] < from-6 {
 				row = j
 				break
 			}
 		}
-		lastEnd[row] = mx + width
-		m := htmlMark{X: mx, LabelY: rows[row], Color: kindColor[e.Kind], Kind: e.Kind, Label: label,
+		lastEnd[row] = from + w
+		m := htmlMark{X: mx, TextX: mx - 3, Anchor: anchor, LabelY: rows[row], Color: kindColor[e.Kind], Kind: e.Kind, Label: label,
 			Title: e.Time.UTC().Format("2006-01-02 15:04 UTC") + " — " + e.Detail}
+		if anchor == "end" {
+			m.TextX = mx + 3
+		}
 		if m.Color == "" {
 			m.Color = "#718096"
 		}
 		if m.LabelY < tl.AxisY {
-			m.LineY1, m.LineY2 = m.LabelY+4, tl.AxisY
+			m.LineY1, m.LineY2 = m.LabelY+3, tl.AxisY
 		} else {
-			m.LineY1, m.LineY2 = tl.AxisY, m.LabelY-12
+			m.LineY1, m.LineY2 = tl.AxisY, m.LabelY-11
 		}
 		tl.Marks = append(tl.Marks, m)
 	}
@@ -197,7 +236,8 @@ main { padding: 20px 28px 40px; }
 .count.medium { border-color: var(--medium); } .count.low { border-color: var(--low); }
 .count.other { border-color: #718096; }
 table { border-collapse: collapse; width: 100%; background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
-th, td { text-align: left; padding: 7px 10px; border-bottom: 1px solid var(--line); vertical-align: top; }
+th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; font-size: 13px; }
+td.wrap { word-break: break-all; } td.date, td.num { white-space: nowrap; }
 th { background: #edf2f7; cursor: pointer; user-select: none; white-space: nowrap; }
 th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
 td.num { text-align: right; }
@@ -237,7 +277,7 @@ footer { color: var(--muted); padding: 0 28px 24px; font-size: 12px; }
 <th data-col="4">Status</th>
 <th data-col="5" data-type="num">Age (days)</th>
 <th data-col="6" data-type="num">Leaked</th>
-<th data-col="7" data-type="num">Events after leak</th>
+<th data-col="7" data-type="num">Events since leak</th>
 <th data-col="8">New IPs / regions</th>
 <th data-col="9">Recommendation</th>
 </tr></thead>
@@ -246,12 +286,12 @@ footer { color: var(--muted); padding: 0 28px 24px; font-size: 12px; }
 <td data-v="{{.RiskRank}}"><span class="risk {{.Risk}}">{{.Risk}}</span></td>
 <td data-v="{{.Name}}"><a href="#key-{{.Fingerprint}}"><code>{{.Name}}</code></a></td>
 <td>{{.Provider}}</td>
-<td>{{.Owner}}</td>
+<td class="wrap">{{.Owner}}</td>
 <td>{{.Status}}</td>
 <td class="num" data-v="{{.AgeSort}}">{{if .AgeDays}}{{.AgeDays}}{{end}}</td>
-<td class="num" data-v="{{.LeakSort}}">{{.Leaked}}</td>
+<td class="date" data-v="{{.LeakSort}}">{{.Leaked}}</td>
 <td class="num" data-v="{{.EventsAfterLeak}}">{{.EventsAfterLeak}}</td>
-<td>{{join .NewSourceIPs ", "}}{{if and .NewSourceIPs .NewRegions}} · {{end}}{{join .NewRegions ", "}}</td>
+<td class="wrap">{{join .NewSourceIPs ", "}}{{if and .NewSourceIPs .NewRegions}} · {{end}}{{join .NewRegions ", "}}</td>
 <td>{{.Recommendation}}</td>
 </tr>
 {{end}}</tbody>
@@ -263,13 +303,14 @@ footer { color: var(--muted); padding: 0 28px 24px; font-size: 12px; }
 leaked {{.Leaked}} ({{.LeakedAtSource}}){{if .Locations}} in {{join .Locations ", "}}{{end}}</p>
 <ul class="reasons">{{range .Reasons}}<li>{{.}}</li>{{end}}</ul>
 {{with .Timeline}}{{if .Marks}}<svg class="timeline" viewBox="0 0 {{.Width}} {{.Height}}" role="img" aria-label="timeline">
-{{if .HasLeak}}<rect class="after-leak" x="{{.LeakX}}" y="8" width="{{sub .X1 .LeakX}}" height="{{sub .Height 16}}" fill="#fed7d7" opacity="0.55"><title>after the leak</title></rect>{{end}}
-<line class="axis" x1="{{.X0}}" y1="{{.AxisY}}" x2="{{.X1}}" y2="{{.AxisY}}" stroke="#2d3748" stroke-width="2"/>
+{{if .HasLeak}}<rect class="after-leak" x="{{.LeakX}}" y="4" width="{{sub .X1 .LeakX}}" height="{{sub .Height 20}}" fill="#fed7d7" opacity="0.55"><title>after the leak</title></rect>{{end}}
+{{if .Compressed}}<line class="axis" x1="{{.X0}}" y1="{{.AxisY}}" x2="{{.BreakX}}" y2="{{.AxisY}}" stroke="#2d3748" stroke-width="2" stroke-dasharray="6,4"><title>before the leak (compressed)</title></line>
+<line x1="{{.BreakX}}" y1="{{.AxisY}}" x2="{{.X1}}" y2="{{.AxisY}}" stroke="#2d3748" stroke-width="2"/>{{else}}<line class="axis" x1="{{.X0}}" y1="{{.AxisY}}" x2="{{.X1}}" y2="{{.AxisY}}" stroke="#2d3748" stroke-width="2"/>{{end}}
 {{$y := .AxisY}}{{$t0 := .TickTop}}{{$t1 := .TickBottom}}{{$ty := .TickLabelY}}{{range .Ticks}}<line x1="{{.X}}" y1="{{$t0}}" x2="{{.X}}" y2="{{$t1}}" stroke="#2d3748"/><text class="tick" x="{{.X}}" y="{{$ty}}" text-anchor="middle">{{.Label}}</text>
 {{end}}{{range .Marks}}<g class="mark" data-kind="{{.Kind}}"><title>{{.Title}}</title>
 <line x1="{{.X}}" y1="{{.LineY1}}" x2="{{.X}}" y2="{{.LineY2}}" stroke="{{.Color}}" stroke-dasharray="2,2"/>
 <circle cx="{{.X}}" cy="{{$y}}" r="6" fill="{{.Color}}" stroke="#fff" stroke-width="1.5"/>
-<text x="{{.X}}" y="{{.LabelY}}" fill="{{.Color}}">{{.Label}}</text></g>
+<text x="{{.TextX}}" y="{{.LabelY}}" fill="{{.Color}}" text-anchor="{{.Anchor}}">{{.Label}}</text></g>
 {{end}}</svg>{{end}}{{end}}
 {{if .Errors}}<p class="errors">Not determined: {{join .Errors "; "}}</p>{{end}}
 </section>
