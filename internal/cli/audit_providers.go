@@ -34,5 +34,8 @@ type auditSettings struct {
 // auditProviders lists the providers `keytrail audit` offers, fresh per
 // invocation so no flag state is shared between runs.
 func auditProviders() []auditProvider {
-	return []auditProvider{}
+	return []auditProvider{
+		&githubAuditProvider{}, // audit_github.go
+		&verifyProvider{},      // audit_verify.go: last, so inventories settle status first
+	}
 }
