@@ -83,7 +83,7 @@ is continued by resume or undone by rollback.`,
 	}
 	cmd.AddCommand(newRemediatePlanCmd(e), newRemediateApplyCmd(e), newRemediateOneOffCmd(e, remediate.ActionRotate),
 		newRemediateOneOffCmd(e, remediate.ActionRevoke), newRemediateResumeCmd(e), newRemediateRollbackCmd(e),
-		newRemediateGitHubCmd(e))
+		newRemediateGitHubCmd(e), newRemediateDrillCmd(e))
 	return cmd
 }
 

@@ -209,3 +209,22 @@ func redact(s, secret string) string {
 	}
 	return s
 }
+
+// Reader is a target clients read their credential from (Secrets
+// Manager, Vault); drills read it the way clients do.
+type Reader interface {
+	// Read returns the credential the target currently hands out.
+	Read(ctx context.Context) (Credential, error)
+}
+
+// pairValues returns the id and secret of a JSON object's key fields.
+func pairValues(get func(string) (string, bool)) (Credential, error) {
+	for _, p := range fieldPairs {
+		id, ok1 := get(p[0])
+		sec, ok2 := get(p[1])
+		if ok1 && ok2 {
+			return Credential{AccessKeyID: id, SecretAccessKey: sec}, nil
+		}
+	}
+	return Credential{}, errShape
+}

@@ -117,6 +117,9 @@ func TestVaultPutCASRestore(t *testing.T) {
 			if rc["version"] != itoa(ver) {
 				t.Errorf("receipt %v, latest version %d", rc, ver)
 			}
+			if c, err := tg.(Reader).Read(ctx); err != nil || c.AccessKeyID != newCred.AccessKeyID || c.SecretAccessKey != newCred.SecretAccessKey {
+				t.Errorf("Read = %v, %v", c.AccessKeyID, err)
+			}
 			if h, known, err := tg.Holds(ctx, newCred.AccessKeyID); !h || !known || err != nil {
 				t.Errorf("Holds(new) = %v %v %v", h, known, err)
 			}

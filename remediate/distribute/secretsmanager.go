@@ -2,6 +2,7 @@ package distribute
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -125,4 +126,25 @@ func (t *secretsManager) Restore(ctx context.Context, r Receipt, _ Credential) e
 		return fmt.Errorf("%s: secretsmanager:UpdateSecretVersionStage (back to %s): %w", t.spec, prev, err)
 	}
 	return nil
+}
+
+// Read returns the AWSCURRENT credential.
+func (t *secretsManager) Read(ctx context.Context) (Credential, error) {
+	c, err := t.client(ctx)
+	if err != nil {
+		return Credential{}, err
+	}
+	cur, err := t.current(ctx, c)
+	if err != nil {
+		return Credential{}, err
+	}
+	var m map[string]any
+	if err := json.Unmarshal([]byte(*cur.SecretString), &m); err != nil {
+		return Credential{}, fmt.Errorf("%s: the secret is not a JSON object", t.spec)
+	}
+	cred, err := pairValues(func(k string) (string, bool) { s, ok := m[k].(string); return s, ok })
+	if err != nil {
+		return cred, fmt.Errorf("%s: the secret %w", t.spec, err)
+	}
+	return cred, nil
 }

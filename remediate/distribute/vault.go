@@ -131,3 +131,20 @@ func (t *vaultKV) Restore(ctx context.Context, r Receipt, _ Credential) error {
 		}
 	}
 }
+
+// Read returns the latest version's credential.
+func (t *vaultKV) Read(ctx context.Context) (Credential, error) {
+	kv, err := t.kv()
+	if err != nil {
+		return Credential{}, err
+	}
+	cur, err := kv.Get(ctx, t.path)
+	if err != nil {
+		return Credential{}, fmt.Errorf("%s: reading: %w", t.spec, err)
+	}
+	cred, err := pairValues(func(k string) (string, bool) { s, ok := cur.Data[k].(string); return s, ok })
+	if err != nil {
+		return cred, fmt.Errorf("%s: the secret %w", t.spec, err)
+	}
+	return cred, nil
+}
