@@ -3,6 +3,7 @@ package audit
 import (
 	"fmt"
 	"strings"
+	"time"
 )
 
 // Policy is the key-age policy of the [policy] table in .keytrail.toml.
@@ -17,6 +18,11 @@ type Policy struct {
 	// Overrides set a different maximum age for keys whose IAM owner
 	// matches; when several match, the strictest (smallest) applies.
 	Overrides []PolicyOverride `toml:"override" json:"overrides,omitempty"`
+	// Overlap and Grace are the rotation timings remediate uses (Go
+	// durations, "15m", "24h"); an override may set its own per
+	// environment. Empty: remediate's defaults.
+	Overlap string `toml:"overlap" json:"overlap,omitempty"`
+	Grace   string `toml:"grace" json:"grace,omitempty"`
 }
 
 // PolicyOverride matches keys by their owner's IAM path prefix and/or one
@@ -25,6 +31,10 @@ type PolicyOverride struct {
 	Path       string `toml:"path" json:"path,omitempty"`
 	Tag        string `toml:"tag" json:"tag,omitempty"`
 	MaxAgeDays int    `toml:"max_age_days" json:"max_age_days"`
+	// Overlap and Grace override the policy's rotation timings for the
+	// matching keys (an override may set only these, max_age_days 0).
+	Overlap string `toml:"overlap" json:"overlap,omitempty"`
+	Grace   string `toml:"grace" json:"grace,omitempty"`
 }
 
 // Defaults of the policy: 90 days is the common upper bound of
@@ -61,6 +71,11 @@ func (p Policy) Validate() error {
 			return fmt.Errorf("policy.%s: %d is negative", name, v)
 		}
 	}
+	for name, v := range map[string]string{"overlap": p.Overlap, "grace": p.Grace} {
+		if err := checkDuration(v); err != nil {
+			return fmt.Errorf("policy.%s: %w", name, err)
+		}
+	}
 	for i, o := range p.Overrides {
 		if o.Path == "" && o.Tag == "" {
 			return fmt.Errorf("policy.override[%d]: needs path or tag", i)
@@ -73,8 +88,13 @@ func (p Policy) Validate() error {
 		if o.Path != "" && !strings.HasPrefix(o.Path, "/") {
 			return fmt.Errorf("policy.override[%d].path: %q does not start with / (IAM paths do)", i, o.Path)
 		}
-		if o.MaxAgeDays <= 0 {
+		if o.MaxAgeDays < 0 || (o.MaxAgeDays == 0 && o.Overlap == "" && o.Grace == "") {
 			return fmt.Errorf("policy.override[%d].max_age_days: must be positive", i)
+		}
+		for name, v := range map[string]string{"overlap": o.Overlap, "grace": o.Grace} {
+			if err := checkDuration(v); err != nil {
+				return fmt.Errorf("policy.override[%d].%s: %w", i, name, err)
+			}
 		}
 	}
 	return nil
@@ -86,7 +106,7 @@ func (p Policy) MaxAgeFor(path string, tags map[string]string) int {
 	best := p.WithDefaults().MaxAgeDays
 	matched := false
 	for _, o := range p.Overrides {
-		if !o.matches(path, tags) {
+		if o.MaxAgeDays == 0 || !o.matches(path, tags) {
 			continue
 		}
 		if !matched || o.MaxAgeDays < best {
@@ -111,4 +131,37 @@ func (o PolicyOverride) matches(path string, tags map[string]string) bool {
 		}
 	}
 	return true
+}
+
+func checkDuration(s string) error {
+	if s == "" {
+		return nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return fmt.Errorf("%q is not a duration like \"15m\" or \"24h\"", s)
+	}
+	return nil
+}
+
+// RotationTimings returns the overlap and grace for a key whose owner has
+// this IAM path and these tags: the first matching override that sets
+// one, else the policy's; zero means "remediate's default".
+func (p Policy) RotationTimings(path string, tags map[string]string) (overlap, grace time.Duration) {
+	ov, gr := p.Overlap, p.Grace
+	setO, setG := false, false
+	for _, o := range p.Overrides {
+		if !o.matches(path, tags) {
+			continue
+		}
+		if o.Overlap != "" && !setO {
+			ov, setO = o.Overlap, true
+		}
+		if o.Grace != "" && !setG {
+			gr, setG = o.Grace, true
+		}
+	}
+	overlap, _ = time.ParseDuration(ov)
+	grace, _ = time.ParseDuration(gr)
+	return overlap, grace
 }

@@ -111,9 +111,9 @@ func newRoot(e *env) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (console on a terminal), console, json")
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default: .keytrail.toml at the scanned root if present)")
 	root.AddCommand(newScanCmd(e, g), newRulesCmd(e, g), newConfigCmd(e, g), newVersionCmd(e))
-	root.AddCommand(newBaselineCmd(e, g), newHookCmd(e)) // integrations: baseline.go, hook.go
-	root.AddCommand(newRemediateCmd(e, g))               // remediate*.go
-	root.AddCommand(newAuditCmd(e, g))                   // audit.go
+	root.AddCommand(newBaselineCmd(e, g), newHookCmd(e))       // integrations: baseline.go, hook.go
+	root.AddCommand(newRemediateCmd(e, g), newPolicyCmd(e, g)) // remediate*.go, policy.go
+	root.AddCommand(newAuditCmd(e, g))                         // audit.go
 	return root
 }
 

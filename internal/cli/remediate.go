@@ -81,7 +81,7 @@ deactivate, grace, delete) or revoked. Every external call is journaled
 (intent before, outcome after; never a secret), so a run killed at any point
 is continued by resume or undone by rollback.`,
 	}
-	cmd.AddCommand(newRemediatePlanCmd(e), newRemediateApplyCmd(e), newRemediateOneOffCmd(e, remediate.ActionRotate),
+	cmd.AddCommand(newRemediatePlanCmd(e, g), newRemediateApplyCmd(e), newRemediateOneOffCmd(e, remediate.ActionRotate),
 		newRemediateOneOffCmd(e, remediate.ActionRevoke), newRemediateResumeCmd(e), newRemediateRollbackCmd(e),
 		newRemediateGitHubCmd(e), newRemediateDrillCmd(e))
 	return cmd
@@ -139,7 +139,7 @@ func remediateProviders(e *env) map[string]remediate.Provider {
 	return map[string]remediate.Provider{"aws": p}
 }
 
-func newRemediatePlanCmd(e *env) *cobra.Command {
+func newRemediatePlanCmd(e *env, g *globalFlags) *cobra.Command {
 	f := &remediateFlags{}
 	var from, out string
 	cmd := &cobra.Command{
@@ -154,8 +154,28 @@ func newRemediatePlanCmd(e *env) *cobra.Command {
 			if err != nil {
 				return err
 			}
+			cfg, err := loadConfig(g.config, ".")
+			if err != nil {
+				return err
+			}
 			provs := remediateProviders(e)
 			p, errs := remediate.FromAudit(keys, f.options(cmd), from, time.Now(), remediate.Planners(provs))
+			// The [policy] table's overlap and grace (per environment) apply
+			// unless the flags say otherwise.
+			pol := cfg.AuditPolicy()
+			for i := range p.Keys {
+				kp := &p.Keys[i]
+				if kp.Action != remediate.ActionRotate {
+					continue
+				}
+				o, gr := pol.RotationTimings(keys[i].OwnerPath, keys[i].OwnerTags)
+				if o > 0 && !cmd.Flags().Changed("overlap") {
+					kp.Options.Overlap = remediate.Duration(o)
+				}
+				if gr > 0 && !cmd.Flags().Changed("grace") {
+					kp.Options.Grace = remediate.Duration(gr)
+				}
+			}
 			for _, err := range errs {
 				fmt.Fprintf(e.stderr, "keytrail: %v\n", err)
 			}
