@@ -65,6 +65,7 @@ type Server struct {
 	root     RootKeys
 	report   *time.Time // when GenerateCredentialReport last ran
 	now      func() time.Time
+	remS     remState // remediation's additions: remediation.go
 }
 
 // keyState is what the front knows about a key beyond kumo: a seeded key
@@ -258,6 +259,7 @@ func (s *Server) CreateAccessKey(ctx context.Context, user string) (id, secret s
 	if err != nil {
 		return "", "", fmt.Errorf("creating access key for %s: %w", user, err)
 	}
+	s.noteIssued(aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey))
 	return aws.ToString(out.AccessKey.AccessKeyId), aws.ToString(out.AccessKey.SecretAccessKey), nil
 }
 
@@ -369,6 +371,9 @@ func (s *Server) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
+	if s.enforce(w, r, svc, region) {
+		return
+	}
 	s.track(r, svc, action, params)
 	if h := s.handler(svc, action); h != nil {
 		h(w, r, &request{params: params, body: body, region: region, caller: caller(r.Header.Get("Authorization"))})
@@ -405,6 +410,9 @@ type request struct {
 type handlerFunc func(http.ResponseWriter, *http.Request, *request)
 
 func (s *Server) handler(svc, action string) handlerFunc {
+	if h := s.remHandler(svc, action); h != nil {
+		return h
+	}
 	switch svc {
 	case "sts":
 		switch action {

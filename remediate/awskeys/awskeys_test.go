@@ -1,0 +1,616 @@
+package awskeys_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/iam"
+	iamtypes "github.com/aws/aws-sdk-go-v2/service/iam/types"
+	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/aws/smithy-go"
+
+	"github.com/keytrail/keytrail/internal/fakes/awsfake"
+	"github.com/keytrail/keytrail/remediate"
+	"github.com/keytrail/keytrail/remediate/awskeys"
+	"github.com/keytrail/keytrail/remediate/distribute"
+)
+
+// fixture is one IAM user with one key whose pair sits in a Secrets
+// Manager secret, all in kumo behind awsfake, driven by the real SDK.
+type fixture struct {
+	s                 *awsfake.Server
+	cfg               aws.Config
+	user, secretName  string
+	oldID, oldSecret  string
+	iam               *iam.Client
+	sm                *secretsmanager.Client
+	prov              *awskeys.Provider
+	providers         map[string]remediate.Provider
+	secretVersionOrig string
+}
+
+var seq atomic.Int64
+
+func fastRetry(o *retry.StandardOptions) {
+	o.MaxBackoff = 20 * time.Millisecond
+	o.MaxAttempts = 6
+}
+
+func newFixture(t *testing.T, url string) *fixture {
+	t.Helper()
+	ctx := context.Background()
+	f := &fixture{}
+	var cfg aws.Config
+	if url == "" {
+		f.s = awsfake.New(t)
+		cfg = f.s.Config()
+	} else {
+		cfg = configFor(url)
+	}
+	cfg.Retryer = func() aws.Retryer { return retry.NewStandard(fastRetry) }
+	f.cfg = cfg
+	f.iam = iam.NewFromConfig(cfg)
+	f.sm = secretsmanager.NewFromConfig(cfg)
+	f.prov = &awskeys.Provider{
+		IAM: func(context.Context) (awskeys.IAM, error) { return f.iam, nil },
+		STSWith: func(id, secret string) awskeys.STS {
+			return sts.NewFromConfig(cfg, func(o *sts.Options) { o.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "") })
+		},
+		Targets:     distribute.Deps{SecretsManager: func(context.Context) (distribute.SecretsManagerAPI, error) { return f.sm, nil }},
+		ValidateFor: 5 * time.Second,
+	}
+	f.providers = map[string]remediate.Provider{"aws": f.prov}
+	if url != "" {
+		return f
+	}
+	n := seq.Add(1)
+	f.user = fmt.Sprintf("app-%d-%d", os.Getpid(), n)
+	f.secretName = "prod/" + f.user
+	if err := f.s.CreateUser(ctx, f.user, "", nil); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	f.oldID, f.oldSecret, err = f.s.CreateAccessKey(ctx, f.user)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc, _ := json.Marshal(map[string]string{"region": "eu-west-1", "AccessKeyId": f.oldID, "SecretAccessKey": f.oldSecret})
+	out, err := f.sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String(f.secretName), SecretString: aws.String(string(doc))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.secretVersionOrig = aws.ToString(out.VersionId)
+	return f
+}
+
+func configFor(url string) aws.Config {
+	return aws.Config{Region: awsfake.Region, BaseEndpoint: aws.String(url),
+		Credentials: credentials.NewStaticCredentialsProvider(awsfake.AuditorKeyID, awsfake.AuditorSecret, "")}
+}
+
+func (f *fixture) plan(t *testing.T, action string, opts remediate.Options) *remediate.Plan {
+	t.Helper()
+	kp := remediate.KeyPlan{Provider: "aws", KeyID: f.oldID, User: f.user, Action: action, Options: opts}
+	if err := remediate.Fill(&kp, remediate.Planners(f.providers)); err != nil {
+		t.Fatal(err)
+	}
+	return &remediate.Plan{Version: remediate.PlanVersion, Keys: []remediate.KeyPlan{kp}}
+}
+
+func (f *fixture) runner(t *testing.T, path string, clk remediate.Clock) *remediate.Runner {
+	t.Helper()
+	j, err := remediate.CreateJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { j.Close() })
+	return &remediate.Runner{Journal: j, Providers: f.providers, Clock: clk, Wait: true}
+}
+
+// current returns the key pair Secrets Manager hands out as AWSCURRENT.
+func (f *fixture) current(ctx context.Context) (id, secret, version string, err error) {
+	out, err := f.sm.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(f.secretName)})
+	if err != nil {
+		return "", "", "", err
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(aws.ToString(out.SecretString)), &m); err != nil {
+		return "", "", "", err
+	}
+	return m["AccessKeyId"], m["SecretAccessKey"], aws.ToString(out.VersionId), nil
+}
+
+func (f *fixture) whoami(ctx context.Context, id, secret string) error {
+	c := sts.NewFromConfig(f.cfg, func(o *sts.Options) {
+		o.Credentials = credentials.NewStaticCredentialsProvider(id, secret, "")
+		o.Retryer = aws.NopRetryer{}
+	})
+	_, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	return err
+}
+
+func (f *fixture) keys(t *testing.T) []iamtypes.AccessKeyMetadata {
+	t.Helper()
+	out, err := f.iam.ListAccessKeys(context.Background(), &iam.ListAccessKeysInput{UserName: aws.String(f.user)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out.AccessKeyMetadata
+}
+
+func errCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+// assertSettled checks the end state every rotation must reach: exactly
+// one key, active, the one Secrets Manager holds, and it works.
+func (f *fixture) assertSettled(t *testing.T) string {
+	t.Helper()
+	ctx := context.Background()
+	ks := f.keys(t)
+	id, secret, _, err := f.current(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ks) != 1 || aws.ToString(ks[0].AccessKeyId) != id || ks[0].Status != iamtypes.StatusTypeActive {
+		var got []string
+		for _, k := range ks {
+			got = append(got, aws.ToString(k.AccessKeyId)+"="+string(k.Status))
+		}
+		t.Fatalf("want exactly one active key equal to the secret store's %s; IAM has %v", id, got)
+	}
+	if id == f.oldID {
+		t.Fatalf("the secret store still holds the old key")
+	}
+	if err := f.whoami(ctx, id, secret); err != nil {
+		t.Fatalf("the stored key does not work: %v", err)
+	}
+	return id
+}
+
+// TestNoDowntime: a client fetching AWSCURRENT every few ms and calling
+// STS with it never fails during a full rotation, and the old key is
+// refused once deactivated.
+func TestNoDowntime(t *testing.T) {
+	f := newFixture(t, "")
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	var calls, failures atomic.Int64
+	var firstErr atomic.Value
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		for ctx.Err() == nil {
+			id, secret, _, err := f.current(ctx)
+			if err == nil {
+				err = f.whoami(ctx, id, secret)
+			}
+			if ctx.Err() != nil {
+				return
+			}
+			calls.Add(1)
+			if err != nil {
+				failures.Add(1)
+				firstErr.CompareAndSwap(nil, err.Error())
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	}()
+	time.Sleep(50 * time.Millisecond) // the client is using the old key
+	r := f.runner(t, filepath.Join(t.TempDir(), "j"), remediate.RealClock{})
+	var oldRefused error
+	r.Hook = func(_ int, step, point string) {
+		if step == "grace" && point == "intent" {
+			// Deactivated, not yet deleted: the old key must be refused.
+			oldRefused = f.whoami(context.Background(), f.oldID, f.oldSecret)
+		}
+	}
+	res, err := r.Apply(ctx, f.plan(t, remediate.ActionRotate, remediate.Options{
+		Distribute: []string{"secretsmanager:" + f.secretName}, Overlap: remediate.Duration(400 * time.Millisecond)}))
+	if err != nil || res[0].Status != "done" {
+		t.Fatalf("rotation: %v %+v", err, res)
+	}
+	time.Sleep(50 * time.Millisecond)
+	cancel()
+	wg.Wait()
+	if calls.Load() < 20 {
+		t.Fatalf("the client made only %d calls", calls.Load())
+	}
+	if n := failures.Load(); n != 0 {
+		t.Fatalf("%d of %d client calls failed during the rotation; first: %v", n, calls.Load(), firstErr.Load())
+	}
+	if errCode(oldRefused) != "InvalidClientTokenId" {
+		t.Fatalf("old key after deactivation: %v, want InvalidClientTokenId", oldRefused)
+	}
+	newID := f.assertSettled(t)
+	if res[0].Facts["new_key_id"] != newID {
+		t.Errorf("result new key %s, store %s", res[0].Facts["new_key_id"], newID)
+	}
+	if err := f.whoami(context.Background(), f.oldID, f.oldSecret); errCode(err) != "InvalidClientTokenId" {
+		t.Errorf("old key after deletion: %v", err)
+	}
+	t.Logf("%d client calls, 0 failed", calls.Load())
+}
+
+// The zero-failure test can fail: without an overlap, a client holding
+// the old key when it is deactivated gets refused.
+func TestNoOverlapBreaksClients(t *testing.T) {
+	f := newFixture(t, "")
+	ctx := context.Background()
+	id, secret, _, _ := f.current(ctx)
+	r := f.runner(t, filepath.Join(t.TempDir(), "j"), remediate.RealClock{})
+	res, _ := r.Apply(ctx, f.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{"secretsmanager:" + f.secretName}, Force: true}))
+	if res[0].Status != "done" {
+		t.Fatalf("%+v", res)
+	}
+	if err := f.whoami(ctx, id, secret); errCode(err) != "InvalidClientTokenId" {
+		t.Fatalf("a client still holding the old key: %v, want InvalidClientTokenId", err)
+	}
+}
+
+// crashEnv makes the test binary a child that rotates and SIGKILLs
+// itself at one point.
+const crashEnv = "KEYTRAIL_AWSKEYS_CRASH_CHILD"
+
+type crashSpec struct {
+	URL, User, OldID, SecretName, Journal, At string
+}
+
+func TestCrashChild(t *testing.T) {
+	raw := os.Getenv(crashEnv)
+	if raw == "" {
+		t.Skip("run by TestCrashAtEveryStep")
+	}
+	var cs crashSpec
+	if err := json.Unmarshal([]byte(raw), &cs); err != nil {
+		t.Fatal(err)
+	}
+	f := newFixture(t, cs.URL)
+	f.user, f.oldID, f.secretName = cs.User, cs.OldID, cs.SecretName
+	r := f.runner(t, cs.Journal, remediate.NewFakeClock(time.Now()))
+	r.Hook = func(_ int, step, point string) {
+		if step+":"+point == cs.At {
+			syscall.Kill(os.Getpid(), syscall.SIGKILL)
+			time.Sleep(time.Minute)
+		}
+	}
+	res, err := r.Apply(context.Background(), f.plan(t, remediate.ActionRotate, crashOpts(cs.SecretName)))
+	t.Fatalf("the child was not killed at %s: %v %+v", cs.At, err, res)
+}
+
+func crashOpts(secretName string) remediate.Options {
+	return remediate.Options{Distribute: []string{"secretsmanager:" + secretName}, Overlap: remediate.Duration(remediate.DefaultOverlap), Grace: remediate.Duration(remediate.DefaultGrace)}
+}
+
+// TestCrashAtEveryStep kills a rotating process (SIGKILL) after each
+// step's intent and after each step's calls, then resumes: the user ends
+// with exactly one active key, the one the secret store holds, no orphan
+// key, and no secret in the journal.
+func TestCrashAtEveryStep(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns a process per step")
+	}
+	steps := []string{"preflight", "create-key", "validate", "distribute-1", "overlap", "usage-shift", "deactivate", "grace", "delete-old"}
+	for _, step := range steps {
+		for _, point := range []string{"intent", "called"} {
+			t.Run(step+":"+point, func(t *testing.T) {
+				f := newFixture(t, "")
+				journal := filepath.Join(t.TempDir(), "rotation.journal")
+				spec, _ := json.Marshal(crashSpec{URL: f.s.URL, User: f.user, OldID: f.oldID, SecretName: f.secretName, Journal: journal, At: step + ":" + point})
+				cmd := exec.Command(os.Args[0], "-test.run", "^TestCrashChild$", "-test.count=1")
+				cmd.Env = append(os.Environ(), crashEnv+"="+string(spec))
+				out, err := cmd.CombinedOutput()
+				var ee *exec.ExitError
+				if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+					t.Fatalf("child was not SIGKILLed: %v\n%s", err, out)
+				}
+				j, recs, err := remediate.OpenJournal(journal)
+				if err != nil {
+					t.Fatalf("journal after the crash: %v", err)
+				}
+				defer j.Close()
+				r := &remediate.Runner{Journal: j, Providers: f.providers, Clock: remediate.NewFakeClock(time.Now()), Wait: true}
+				res, err := r.Resume(context.Background(), recs)
+				if err != nil || res[0].Status != "done" {
+					t.Fatalf("resume: %v %+v", err, res)
+				}
+				f.assertSettled(t)
+				data, _ := os.ReadFile(journal)
+				for _, s := range append(f.s.IssuedSecrets(), f.oldSecret) {
+					if strings.Contains(string(data), s) {
+						t.Fatalf("a secret is in the journal")
+					}
+				}
+				if len(f.s.IssuedSecrets()) < 2 {
+					t.Fatalf("fake recorded %d issued secrets", len(f.s.IssuedSecrets()))
+				}
+			})
+		}
+	}
+}
+
+// A distribution target failing mid-way stops the run before the old key
+// is touched, and rollback restores the previous state.
+func TestFailedDistributionStopsAndRollsBack(t *testing.T) {
+	f := newFixture(t, "")
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j")
+	r := f.runner(t, path, remediate.NewFakeClock(time.Now()))
+	res, _ := r.Apply(ctx, f.plan(t, remediate.ActionRotate, remediate.Options{
+		Distribute: []string{"secretsmanager:" + f.secretName, "exec:echo target down >&2; exit 1"}}))
+	if res[0].Status != "failed" || !strings.Contains(res[0].Error, "distribute-2") || !strings.Contains(res[0].Error, "target down") {
+		t.Fatalf("%+v", res[0])
+	}
+	if ks := f.keys(t); len(ks) != 2 {
+		t.Fatalf("want old and new key, have %d", len(ks))
+	}
+	for _, k := range f.keys(t) {
+		if k.Status != iamtypes.StatusTypeActive {
+			t.Fatalf("key %s is %s: the run went past distribution", aws.ToString(k.AccessKeyId), k.Status)
+		}
+	}
+	r.Journal.Close()
+	rollback(t, f, path)
+}
+
+func rollback(t *testing.T, f *fixture, path string) {
+	t.Helper()
+	ctx := context.Background()
+	j, recs, err := remediate.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	res, err := (&remediate.Runner{Journal: j, Providers: f.providers, Clock: remediate.RealClock{}}).Rollback(ctx, recs)
+	if err != nil || res[0].Status != "rolled-back" {
+		t.Fatalf("rollback: %v %+v", err, res)
+	}
+	id, secret, version, err := f.current(ctx)
+	if err != nil || id != f.oldID || version != f.secretVersionOrig {
+		t.Fatalf("AWSCURRENT after rollback: %s version %s (want %s %s) %v", id, version, f.oldID, f.secretVersionOrig, err)
+	}
+	ks := f.keys(t)
+	if len(ks) != 1 || aws.ToString(ks[0].AccessKeyId) != f.oldID || ks[0].Status != iamtypes.StatusTypeActive {
+		t.Fatalf("after rollback IAM has %+v", ks)
+	}
+	if err := f.whoami(ctx, id, secret); err != nil {
+		t.Fatalf("old key after rollback: %v", err)
+	}
+}
+
+// Rollback during the grace period reactivates the old key; after the
+// old key is deleted it refuses.
+func TestRollbackInGraceAndAfterDelete(t *testing.T) {
+	f := newFixture(t, "")
+	ctx := context.Background()
+	path := filepath.Join(t.TempDir(), "j")
+	clk := remediate.NewFakeClock(time.Now())
+	r := f.runner(t, path, clk)
+	r.Wait = false
+	res, _ := r.Apply(ctx, f.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{"secretsmanager:" + f.secretName}, Grace: remediate.Duration(time.Hour)}))
+	if res[0].Status != "paused" {
+		t.Fatalf("%+v", res[0])
+	}
+	if err := f.whoami(ctx, f.oldID, f.oldSecret); errCode(err) != "InvalidClientTokenId" {
+		t.Fatalf("old key in grace: %v", err)
+	}
+	r.Journal.Close()
+	rollback(t, f, path)
+
+	g := newFixture(t, "")
+	path2 := filepath.Join(t.TempDir(), "j")
+	r2 := g.runner(t, path2, clk)
+	res, _ = r2.Apply(ctx, g.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{"secretsmanager:" + g.secretName}}))
+	if res[0].Status != "done" {
+		t.Fatalf("%+v", res[0])
+	}
+	r2.Journal.Close()
+	j, recs, _ := remediate.OpenJournal(path2)
+	defer j.Close()
+	res, _ = (&remediate.Runner{Journal: j, Providers: g.providers, Clock: clk}).Rollback(ctx, recs)
+	if res[0].Status != "failed" || !strings.Contains(res[0].Error, "deleted") {
+		t.Fatalf("rollback after delete: %+v", res[0])
+	}
+	g.assertSettled(t)
+}
+
+// Throttled IAM calls are retried by the SDK and the rotation completes.
+func TestThrottledIAMIsRetried(t *testing.T) {
+	f := newFixture(t, "")
+	for _, a := range []string{"ListAccessKeys", "CreateAccessKey", "UpdateAccessKey", "DeleteAccessKey", "GetAccessKeyLastUsed"} {
+		f.s.Inject(awsfake.Fault{Action: a, Code: "Throttling", Times: 2})
+	}
+	before := len(f.s.Calls("CreateAccessKey"))
+	r := f.runner(t, filepath.Join(t.TempDir(), "j"), remediate.NewFakeClock(time.Now()))
+	res, _ := r.Apply(context.Background(), f.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{"secretsmanager:" + f.secretName}}))
+	if res[0].Status != "done" {
+		t.Fatalf("%+v", res[0])
+	}
+	if n := len(f.s.Calls("CreateAccessKey")) - before; n != 3 {
+		t.Errorf("CreateAccessKey reached the fake %d times, want 3 (two throttled)", n)
+	}
+	f.assertSettled(t)
+}
+
+func TestPreflightAndPermissions(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		setup   func(f *fixture)
+		opts    remediate.Options
+		status  string
+		wantErr string
+		keys    int
+	}{
+		{"two keys: stop", func(f *fixture) { f.s.CreateAccessKey(ctx, f.user) }, remediate.Options{}, "stopped", "already has two access keys", 2},
+		{"two keys, other active, --delete-inactive: stop", func(f *fixture) { f.s.CreateAccessKey(ctx, f.user) }, remediate.Options{DeleteInactive: true}, "stopped", "is Active", 2},
+		{"two keys, other inactive, --delete-inactive: go", func(f *fixture) {
+			id, _, _ := f.s.CreateAccessKey(ctx, f.user)
+			f.iam.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(f.user), AccessKeyId: aws.String(id), Status: iamtypes.StatusTypeInactive})
+		}, remediate.Options{DeleteInactive: true}, "done", "", 1},
+		{"key already gone", func(f *fixture) {
+			f.iam.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(f.user), AccessKeyId: aws.String(f.oldID)})
+		}, remediate.Options{}, "failed", "no longer exists", 0},
+		{"CreateAccessKey denied", func(f *fixture) {
+			f.s.Inject(awsfake.Fault{Action: "CreateAccessKey", Code: "AccessDenied", Match: map[string]string{"UserName": f.user}})
+		}, remediate.Options{}, "failed", `needs permission "iam:CreateAccessKey"`, 1},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFixture(t, "")
+			tc.setup(f)
+			r := f.runner(t, filepath.Join(t.TempDir(), "j"), remediate.NewFakeClock(time.Now()))
+			res, _ := r.Apply(ctx, f.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{"secretsmanager:" + f.secretName}, DeleteInactive: tc.opts.DeleteInactive}))
+			if res[0].Status != tc.status || !strings.Contains(res[0].Error, tc.wantErr) {
+				t.Fatalf("got %s %q, want %s %q", res[0].Status, res[0].Error, tc.status, tc.wantErr)
+			}
+			if n := len(f.keys(t)); n != tc.keys {
+				t.Errorf("user has %d keys, want %d", n, tc.keys)
+			}
+		})
+	}
+}
+
+// The usage-shift check stops when the old key is still used after the
+// clients should have moved; --force deactivates anyway.
+func TestUsageShiftStopsWhileOldKeyInUse(t *testing.T) {
+	for _, force := range []bool{false, true} {
+		t.Run(fmt.Sprint("force=", force), func(t *testing.T) {
+			f := newFixture(t, "")
+			ctx := context.Background()
+			clk := remediate.NewFakeClock(time.Now())
+			f.s.SetClock(clk.Now)
+			r := f.runner(t, filepath.Join(t.TempDir(), "j"), clk)
+			r.Hook = func(_ int, step, point string) {
+				if step == "usage-shift" && point == "intent" {
+					// A forgotten client still signs with the old key.
+					f.whoami(ctx, f.oldID, f.oldSecret)
+				}
+			}
+			res, _ := r.Apply(ctx, f.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{"secretsmanager:" + f.secretName}, Overlap: remediate.Duration(time.Minute), Force: force}))
+			if force {
+				if res[0].Status != "done" {
+					t.Fatalf("%+v", res[0])
+				}
+				return
+			}
+			if res[0].Status != "stopped" || !strings.Contains(res[0].Error, "still in use") {
+				t.Fatalf("%+v", res[0])
+			}
+			for _, k := range f.keys(t) {
+				if k.Status != iamtypes.StatusTypeActive {
+					t.Fatalf("a key was deactivated although the old one is in use")
+				}
+			}
+		})
+	}
+}
+
+// Revocation deactivates at once, denies older sessions, and leaves AWS's
+// quarantine policy attached.
+func TestRevoke(t *testing.T) {
+	f := newFixture(t, "")
+	ctx := context.Background()
+	f.s.AttachManagedPolicy(f.user, "AWSCompromisedKeyQuarantineV2")
+	clk := remediate.NewFakeClock(time.Date(2026, 3, 4, 5, 6, 7, 0, time.UTC))
+	r := f.runner(t, filepath.Join(t.TempDir(), "j"), clk)
+	d := remediate.Duration(time.Hour)
+	res, _ := r.Apply(ctx, f.plan(t, remediate.ActionRevoke, remediate.Options{RevokeSessions: true, DeleteAfter: &d}))
+	if res[0].Status != "done" {
+		t.Fatalf("%+v", res[0])
+	}
+	if len(f.keys(t)) != 0 {
+		t.Fatal("key not deleted after delete-after")
+	}
+	doc := f.s.UserPolicy(f.user, awskeys.RevokePolicyName)
+	if !strings.Contains(doc, `"aws:TokenIssueTime":"2026-03-04T05:06:07Z"`) || !strings.Contains(doc, `"DateLessThan"`) || !strings.Contains(doc, `"Deny"`) {
+		t.Fatalf("inline policy %q", doc)
+	}
+	out, err := f.iam.ListAttachedUserPolicies(ctx, &iam.ListAttachedUserPoliciesInput{UserName: aws.String(f.user)})
+	if err != nil || len(out.AttachedPolicies) != 1 || aws.ToString(out.AttachedPolicies[0].PolicyName) != "AWSCompromisedKeyQuarantineV2" {
+		t.Fatalf("quarantine policy: %+v %v", out, err)
+	}
+}
+
+// A new key unknown to STS for its first calls (IAM is eventually
+// consistent) is validated by retrying; one that never works fails the
+// run before anything is distributed.
+func TestValidateRetriesWhileIAMPropagates(t *testing.T) {
+	for _, tc := range []struct {
+		delay  int
+		status string
+	}{{3, "done"}, {1000, "failed"}} {
+		t.Run(fmt.Sprint(tc.delay), func(t *testing.T) {
+			f := newFixture(t, "")
+			f.s.SetPropagationDelay(tc.delay)
+			r := f.runner(t, filepath.Join(t.TempDir(), "j"), remediate.NewFakeClock(time.Now()))
+			res, _ := r.Apply(context.Background(), f.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{"secretsmanager:" + f.secretName}}))
+			if res[0].Status != tc.status {
+				t.Fatalf("%+v", res[0])
+			}
+			if tc.status == "done" {
+				if res[0].Facts["validate_attempts"] != "4" {
+					t.Errorf("validated after %s attempts, want 4", res[0].Facts["validate_attempts"])
+				}
+				return
+			}
+			if !strings.Contains(res[0].Error, "InvalidClientTokenId") {
+				t.Errorf("error %q", res[0].Error)
+			}
+			if id, _, _, _ := f.current(context.Background()); id != f.oldID {
+				t.Errorf("a key that never validated was distributed")
+			}
+		})
+	}
+}
+
+// A drill rotates the canary with a client working throughout and
+// reports per-step timings.
+func TestDrill(t *testing.T) {
+	f := newFixture(t, "")
+	r := f.runner(t, filepath.Join(t.TempDir(), "j"), remediate.RealClock{})
+	d := &awskeys.Drill{Runner: r, Provider: f.prov, Interval: 10 * time.Millisecond,
+		Plan: f.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{"secretsmanager:" + f.secretName}, Overlap: remediate.Duration(300 * time.Millisecond)})}
+	rep, err := d.Run(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.Passed || rep.ClientFails != 0 || rep.ClientCalls < 5 || !rep.OldKeyRefused || len(rep.Steps) != 9 {
+		t.Fatalf("%+v", rep)
+	}
+	var overlap time.Duration
+	for _, s := range rep.Steps {
+		if s.ID == "overlap" {
+			overlap = s.Duration
+		}
+	}
+	if overlap < 250*time.Millisecond {
+		t.Errorf("overlap step took %s", overlap)
+	}
+	var b strings.Builder
+	rep.WriteText(&b)
+	if !strings.Contains(b.String(), "rotation drill PASSED") || !strings.Contains(b.String(), "usage-shift") {
+		t.Errorf("text report:\n%s", b.String())
+	}
+	f.assertSettled(t)
+}
