@@ -481,3 +481,45 @@ func FuzzAuditFindings(f *testing.F) {
 		}
 	})
 }
+
+// The audit's JSON is what `keytrail remediate plan --from` reads: the
+// critical AWS key becomes a revocation of its owner's key.
+func TestAuditJSONFeedsRemediatePlan(t *testing.T) {
+	fx := newAuditFixture(t)
+	dir := t.TempDir()
+	out := filepath.Join(dir, "audit.json")
+	if r := runAuditCLI(t, []auditProvider{fx.provider}, "", "audit", "dir", fx.dir, "--fake-account", "-f", "json", "-o", out); r.code != ExitFindings {
+		t.Fatalf("audit: exit %d %s", r.code, r.stderr)
+	}
+	plan := filepath.Join(dir, "plan.json")
+	r := run(t, "", "remediate", "plan", "--from", out, "-o", plan)
+	if r.code != ExitClean {
+		t.Fatalf("remediate plan: exit %d %s", r.code, r.stderr)
+	}
+	data, err := os.ReadFile(plan)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p struct {
+		Keys []struct {
+			KeyID  string `json:"key_id"`
+			User   string `json:"user"`
+			Action string `json:"action"`
+		}
+	}
+	if err := json.Unmarshal(data, &p); err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, k := range p.Keys {
+		if k.KeyID == fx.awsID {
+			found = true
+			if k.Action != "revoke" || k.User != "deploy" {
+				t.Errorf("plan for the critical key: %+v", k)
+			}
+		}
+	}
+	if !found {
+		t.Errorf("plan has no entry for %s: %s", fx.awsID, data)
+	}
+}

@@ -64,19 +64,21 @@ func writeAuditText(w io.Writer, r audit.Report, o AuditOptions) error {
 		return code + s + ansiReset
 	}
 	riskColor := map[string]string{audit.RiskCritical: ansiRed + ansiBold, audit.RiskHigh: ansiRed, audit.RiskMedium: ansiYel, audit.RiskLow: ansiDim}
+	// Paths, owners and provider messages come from outside: shown with
+	// control characters made visible, never interpreted by a terminal.
 	for _, k := range r.Keys {
 		provider := k.Provider
 		if provider == "" {
 			provider = "unknown provider"
 		}
-		fmt.Fprintf(w, "%s %s %s  →  %s\n", c(riskColor[k.Risk], strings.ToUpper(k.Risk)), c(ansiBold, KeyName(k)), provider, k.Recommendation)
+		fmt.Fprintf(w, "%s %s %s  →  %s\n", c(riskColor[k.Risk], strings.ToUpper(k.Risk)), c(ansiBold, TerminalSafe(KeyName(k))), TerminalSafe(provider), k.Recommendation)
 		var facts []string
 		facts = append(facts, "status "+k.Status)
 		if k.Owner != "" {
-			facts = append(facts, "owner "+k.Owner)
+			facts = append(facts, "owner "+TerminalSafe(k.Owner))
 		}
 		if k.AccountID != "" {
-			facts = append(facts, "account "+k.AccountID)
+			facts = append(facts, "account "+TerminalSafe(k.AccountID))
 		}
 		if k.AgeDays != nil {
 			facts = append(facts, fmt.Sprintf("age %d days (max %d)", *k.AgeDays, k.MaxAgeDays))
@@ -88,9 +90,9 @@ func writeAuditText(w io.Writer, r audit.Report, o AuditOptions) error {
 		fmt.Fprintf(w, "    leaked %s (%s)", k.LeakedAt.UTC().Format("2006-01-02 15:04"), k.LeakedAtSource)
 		if len(k.LeakLocations) > 0 {
 			l := k.LeakLocations[0]
-			fmt.Fprintf(w, " at %s:%d", l.File, l.Line)
+			fmt.Fprintf(w, " at %s:%d", TerminalSafe(l.File), l.Line)
 			if l.Commit != "" {
-				fmt.Fprintf(w, " %s", shortSHA(l.Commit))
+				fmt.Fprintf(w, " %s", TerminalSafe(shortSHA(l.Commit)))
 			}
 			if n := len(k.LeakLocations) - 1; n > 0 {
 				fmt.Fprintf(w, " and %d more", n)
@@ -103,20 +105,20 @@ func writeAuditText(w io.Writer, r audit.Report, o AuditOptions) error {
 				fmt.Fprintf(w, ", first %s", k.FirstUseAfterLeak.UTC().Format("2006-01-02 15:04"))
 			}
 			if len(k.NewSourceIPs) > 0 {
-				fmt.Fprintf(w, "; new IPs %s", strings.Join(k.NewSourceIPs, ", "))
+				fmt.Fprintf(w, "; new IPs %s", TerminalSafe(strings.Join(k.NewSourceIPs, ", ")))
 			}
 			if len(k.NewRegions) > 0 {
-				fmt.Fprintf(w, "; new regions %s", strings.Join(k.NewRegions, ", "))
+				fmt.Fprintf(w, "; new regions %s", TerminalSafe(strings.Join(k.NewRegions, ", ")))
 			}
 			fmt.Fprintln(w)
 		}
 		for _, reason := range k.Reasons {
-			fmt.Fprintf(w, "  - %s\n", reason)
+			fmt.Fprintf(w, "  - %s\n", TerminalSafe(reason))
 		}
 		if len(k.Timeline) > 0 {
 			fmt.Fprintf(w, "    %s\n", c(ansiDim, "timeline:"))
 			for _, ev := range k.Timeline {
-				fmt.Fprintf(w, "      %s  %-20s %s\n", ev.Time.UTC().Format("2006-01-02 15:04"), ev.Kind, ev.Detail)
+				fmt.Fprintf(w, "      %s  %-20s %s\n", ev.Time.UTC().Format("2006-01-02 15:04"), TerminalSafe(ev.Kind), TerminalSafe(ev.Detail))
 			}
 		}
 		fmt.Fprintln(w)

@@ -96,7 +96,15 @@ func writeAuditHTML(w io.Writer, r audit.Report, o AuditOptions) error {
 		}
 		hr.Keys = append(hr.Keys, hk)
 	}
-	return auditTemplate.Execute(w, hr)
+	// html/template escapes markup; control and bidi characters from
+	// paths or provider messages are made visible as well. The template
+	// itself has none, so this changes only such fields.
+	var buf strings.Builder
+	if err := auditTemplate.Execute(&buf, hr); err != nil {
+		return err
+	}
+	_, err := io.WriteString(w, TerminalSafeLines(buf.String()))
+	return err
 }
 
 // layoutTimeline places the timeline events on an axis spanning their

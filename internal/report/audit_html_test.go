@@ -186,3 +186,26 @@ func rgba(img image.Image, x, y int) [4]uint32 {
 	r, g, b, a := img.At(x, y).RGBA()
 	return [4]uint32{r, g, b, a}
 }
+
+// A hostile path or provider message cannot drive the terminal through
+// the text report, nor inject markup into the HTML one.
+func TestAuditReportsEscapeHostileFields(t *testing.T) {
+	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+	k := audit.Assess(audit.Key{Fingerprint: "abc", RuleID: "github-pat", Provider: "github", Hint: "ghp_…",
+		LeakedAt: now.Add(-time.Hour), LeakLocations: []audit.Location{{File: "evil\x1b]0;pwned\x07<script>alert(1)</script>.env", Line: 1}}},
+		[]audit.Evidence{{Owner: "bob\x1b[2J", Errors: []string{"github: 500 \x1b[31m<img src=x onerror=alert(1)>"}}}, audit.DefaultPolicy(), now)
+	rep := audit.NewReport([]audit.Key{k}, nil, now)
+	for _, format := range []string{"text", "html"} {
+		var buf bytes.Buffer
+		if err := WriteAudit(&buf, format, rep, AuditOptions{}); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		if strings.ContainsRune(out, 0x1b) || strings.ContainsRune(out, 0x07) {
+			t.Errorf("%s report passes a control character through", format)
+		}
+		if format == "html" && (strings.Contains(out, "<script>alert") || strings.Contains(out, "<img src=x")) {
+			t.Errorf("html report holds unescaped markup")
+		}
+	}
+}
