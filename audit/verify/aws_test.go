@@ -16,6 +16,7 @@ import (
 	"github.com/sivchari/kumo"
 
 	"github.com/keytrail/keytrail/audit"
+	"github.com/keytrail/keytrail/internal/fakes/awsfake"
 )
 
 func fakeAWSPair(r *rand.Rand) (id, secret string) {
@@ -70,6 +71,46 @@ func TestAWSGetCallerIdentity(t *testing.T) {
 	}
 	if strings.Contains(seen[0], secret) {
 		t.Error("the secret went over the wire")
+	}
+}
+
+// Through awsfake (kumo plus its front handler): a live IAM user key is
+// valid and named by its ARN; the same key deactivated is invalid;
+// throttling is an error. Each run calls STS once per distinct pair.
+func TestAWSThroughEmulator(t *testing.T) {
+	ctx := context.Background()
+	fake := awsfake.New(t)
+	if err := fake.CreateUser(ctx, "verify-alice", "/ci/", nil); err != nil {
+		t.Fatal(err)
+	}
+	id, secret, err := fake.CreateAccessKey(ctx, "verify-alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := audit.Key{Fingerprint: "k", RuleID: "aws-access-key-id", Provider: "aws", KeyID: id, PairSecret: secret}
+	verifyOnce := func() Result {
+		v := New(Options{UserAgent: "keytrail/test", BaseURLs: map[string]string{"aws": fake.URL}})
+		r, _ := v.Verify(ctx, key)
+		if strings.Contains(r.Note, secret) {
+			t.Errorf("note holds the secret: %q", r.Note)
+		}
+		return r
+	}
+
+	wantArn := "arn:aws:iam::" + awsfake.AccountID + ":user/verify-alice"
+	if r := verifyOnce(); r.Status != Valid || r.Owner != wantArn || r.AccountID != awsfake.AccountID {
+		t.Errorf("active key: %+v, want valid as %s", r, wantArn)
+	}
+	fake.Inject(awsfake.Fault{Action: "GetCallerIdentity", Code: "Throttling", Times: 1})
+	if r := verifyOnce(); r.Status != Error || !strings.Contains(r.Note, "throttled") {
+		t.Errorf("throttled: %+v", r)
+	}
+	fake.SetKeyStatus(id, "Inactive")
+	if r := verifyOnce(); r.Status != Invalid || !strings.Contains(r.Note, "unknown key id") {
+		t.Errorf("inactive key: %+v", r)
+	}
+	if n := len(fake.Calls("GetCallerIdentity")); n != 3 {
+		t.Errorf("%d GetCallerIdentity calls, want 3 (one per run)", n)
 	}
 }
 

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -13,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/keytrail/keytrail/internal/fakes/awsfake"
 	"github.com/keytrail/keytrail/scanner"
 )
 
@@ -198,5 +200,52 @@ func TestAuditGitHubFlagErrors(t *testing.T) {
 				t.Errorf("exit %d, want 2 naming %q\nstdout: %s\nstderr: %s", res.code, tc.want, res.stdout, res.stderr)
 			}
 		})
+	}
+}
+
+// --verify signs GetCallerIdentity with the pair found in the code (the
+// key id and the secret next to it) against the AWS emulator named by
+// AWS_ENDPOINT_URL; the secret never reaches the output or the log.
+func TestAuditVerifyAWSPair(t *testing.T) {
+	ctx := context.Background()
+	fake := awsfake.New(t)
+	if err := fake.CreateUser(ctx, "verify-bob", "/", nil); err != nil {
+		t.Fatal(err)
+	}
+	id := "AKIA" + seeded(804, "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", 16)
+	secret := seeded(805, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789/+", 40)
+	fake.AddAccessKey("verify-bob", id, time.Now().AddDate(0, 0, -10), "Active")
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, "config", "aws.ini"), "[default]\naws_access_key_id = "+id+"\naws_secret_access_key = "+secret+"\n")
+	t.Setenv("AWS_ENDPOINT_URL_STS", "")
+	t.Setenv("AWS_ENDPOINT_URL", fake.URL)
+
+	res := run(t, "", "audit", "dir", dir, "--verify", "--format", "json", "--log-level", "debug")
+	var rep githubAuditJSON
+	if err := json.Unmarshal([]byte(res.stdout), &rep); err != nil {
+		t.Fatalf("exit %d: %v\n%s\n%s", res.code, err, res.stdout, res.stderr)
+	}
+	var found bool
+	for _, k := range rep.Keys {
+		if k.RuleID != "aws-access-key-id" {
+			continue
+		}
+		found = true
+		want := "arn:aws:iam::" + awsfake.AccountID + ":user/verify-bob"
+		if k.Verified != "valid" || k.Owner != want || k.Status != "active" || !strings.Contains(k.VerifyNote, want) {
+			t.Errorf("key %+v, want valid, owned by %s", k, want)
+		}
+	}
+	if !found {
+		t.Fatalf("no AWS key in %s", res.stdout)
+	}
+	if n := len(fake.Calls("GetCallerIdentity")); n != 1 {
+		t.Errorf("%d GetCallerIdentity calls, want 1", n)
+	}
+	if strings.Contains(res.stdout, secret) || strings.Contains(res.stderr, secret) {
+		t.Error("the secret access key reached the output or the log")
+	}
+	if !strings.Contains(res.stderr, "CloudTrail") {
+		t.Errorf("--verify does not warn that its calls are logged:\n%s", res.stderr)
 	}
 }
