@@ -16,6 +16,15 @@ if bin/keytrail scan --help 2>/dev/null | grep -q "^  git "; then
   gcode=$?
   [ "$gcode" -eq 1 ] || code=$gcode
 fi
+
+# The leaked AWS key, then the plan keytrail remediate would run for it
+# (a dry run: it prints the API calls and makes none).
+akid=$(bin/keytrail scan dir testdata/demo-repo --format json 2>/dev/null | grep -oE '"access_key_id": *"AKIA[A-Z0-9]{16}"' | head -1 | grep -oE 'AKIA[A-Z0-9]{16}')
+if [ -n "$akid" ]; then
+  echo
+  echo "== keytrail remediate rotate --key-id $akid --dry-run (the plan for the leaked key; no call is made) =="
+  bin/keytrail remediate rotate --key-id "$akid" --user demo-app --distribute secretsmanager:demo/app --dry-run || code=2
+fi
 echo
 if [ "$code" -eq 1 ]; then
   echo "demo: keytrail found the planted keys (it exits 1 on findings; secrets are redacted, add --show-secrets to see them)."
