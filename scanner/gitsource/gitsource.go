@@ -91,6 +91,11 @@ type Options struct {
 	Backend string
 	// Workers bounds the reader pool (default 4).
 	Workers int
+	// Exclude lists commits already scanned (an earlier run's ref tips):
+	// with the refs selection, commits reachable from them are skipped and,
+	// as in a range, a finding is kept only where its secret is new. Ids
+	// this clone does not have are ignored.
+	Exclude []string
 }
 
 // Source is a git history source. Use New; a Source is used for one scan.

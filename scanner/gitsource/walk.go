@@ -165,7 +165,13 @@ func (s *Source) selectTips(ctx context.Context, b backend) (tips, exclude []plu
 	}
 	sort.Slice(tips, func(i, j int) bool { return bytes.Compare(tips[i][:], tips[j][:]) < 0 })
 	s.headRev = "HEAD"
-	return tips, nil, nil
+	for _, x := range s.opts.Exclude {
+		if h, err := b.resolve(ctx, x); err == nil {
+			exclude = append(exclude, h)
+		}
+	}
+	s.rangeSet = len(s.opts.Exclude) > 0
+	return tips, exclude, nil
 }
 
 func looksLikeID(s string) bool {
