@@ -53,6 +53,13 @@ type Finding struct {
 	CommitsContaining int        `json:"commits_containing,omitempty"`
 	Locations         []Location `json:"locations,omitempty"`
 
+	// Where the repository is, for scans of many (keytrail scan github):
+	// owner/name, its web URL, and a link to the finding (the commit and
+	// line, or the Actions run).
+	Repository    string `json:"repository,omitempty"`
+	RepositoryURL string `json:"repository_url,omitempty"`
+	URL           string `json:"url,omitempty"`
+
 	// Later stages (live validation, audit) record their verdicts here.
 	Status map[string]string `json:"status,omitempty"`
 }

@@ -101,6 +101,9 @@ func writeText(w io.Writer, fs []scanner.Finding, o Options) error {
 		}
 		fmt.Fprintf(w, "%s %s %s %s\n", c(ansiBold, fmt.Sprintf("%s:%d:%d", t(f.File), f.Line, f.Column)), t(f.RuleID), sev, t(f.Description))
 		fmt.Fprintf(w, "    secret: %s  confidence: %s  fingerprint: %s\n", t(f.Secret), t(f.Confidence), t(f.Fingerprint))
+		if f.Repository != "" {
+			fmt.Fprintf(w, "    repository: %s  %s\n", t(f.Repository), t(f.URL))
+		}
 		if f.Valid != nil && !*f.Valid {
 			fmt.Fprintf(w, "    %s\n", c(ansiDim, "checksum/structure invalid (shown because of --report-invalid)"))
 		}

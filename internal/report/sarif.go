@@ -530,6 +530,12 @@ func resultProperties(f scanner.Finding, annotate func(scanner.Finding) map[stri
 			p["commitDate"] = f.Date.UTC().Format(time.RFC3339)
 		}
 	}
+	if f.Repository != "" {
+		p["repository"] = f.Repository
+		if f.URL != "" {
+			p["url"] = f.URL
+		}
+	}
 	if f.CommitsContaining > 0 {
 		p["commitsContaining"] = f.CommitsContaining
 	}
