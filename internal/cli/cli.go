@@ -114,6 +114,7 @@ func newRoot(e *env) *cobra.Command {
 	root.AddCommand(newBaselineCmd(e, g), newHookCmd(e))       // integrations: baseline.go, hook.go
 	root.AddCommand(newRemediateCmd(e, g), newPolicyCmd(e, g)) // remediate*.go, policy.go
 	root.AddCommand(newAuditCmd(e, g))                         // audit.go
+	root.AddCommand(newReportCmd(e, g))                        // report_merge.go
 	return root
 }
 

@@ -59,6 +59,7 @@ func newScanCmd(e *env, g *globalFlags) *cobra.Command {
 		Long:  "Scan directories, standard input, logs or git history for leaked secrets.\n\nExit codes: 0 clean, 1 findings (see --exit-code), 2 something could not be scanned.",
 	}
 	cmd.AddCommand(newScanDirCmd(e, g), newScanStdinCmd(e, g), newScanLogsCmd(e, g), newScanGitCmd(e, g))
+	cmd.AddCommand(newScanGitHubCmd(e, g)) // scan_github.go
 	return cmd
 }
 
