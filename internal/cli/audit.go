@@ -69,17 +69,22 @@ is still audited and reported).`,
 			if err := checkAuditFormat(af.format); err != nil {
 				return err
 			}
-			f, err := os.Open(af.findings)
-			if err != nil {
-				return fmt.Errorf("--findings: %w", err)
+			var r io.Reader = e.stdin
+			name := "standard input"
+			if af.findings != "-" {
+				f, err := os.Open(af.findings)
+				if err != nil {
+					return fmt.Errorf("--findings: %w", err)
+				}
+				defer f.Close()
+				if fi, err := f.Stat(); err == nil && fi.Mode().IsRegular() {
+					// The findings were current when the file was written.
+					in.scanTime = fi.ModTime()
+				}
+				r, name = f, af.findings
 			}
-			defer f.Close()
-			if fi, err := f.Stat(); err == nil {
-				// The findings were current when the file was written.
-				in.scanTime = fi.ModTime()
-			}
-			in.findings, err = report.ReadFindings(af.findings, f)
-			if err != nil {
+			var err error
+			if in.findings, err = report.ReadFindings(name, r); err != nil {
 				return err
 			}
 			return runAudit(cmd.Context(), e, g, af, providers, in)
@@ -92,7 +97,7 @@ is still audited and reported).`,
 		p.register(pf)
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&af.findings, "findings", "", "audit the findings of an earlier `keytrail scan --format json` (or jsonl)")
+	fl.StringVar(&af.findings, "findings", "", "audit the findings of an earlier `keytrail scan --format json` (or jsonl); - reads standard input")
 	fl.StringVarP(&af.format, "format", "f", "text", "report format: "+strings.Join(report.AuditFormats, ", "))
 	fl.StringVarP(&af.output, "output", "o", "", "write the report to this file instead of standard output")
 	fl.StringVar(&af.sarifCategory, "sarif-category", "", "SARIF automationDetails.id")
@@ -168,12 +173,15 @@ func runAudit(ctx context.Context, e *env, g *globalFlags, af *auditFlags, provi
 	inputErrors := in.inputErrors
 	evidence := map[string][]audit.Evidence{}
 	for _, p := range providers {
+		if len(keys) == 0 {
+			break // nothing to ask about: a provider's setup cannot fail the run
+		}
 		inv, err := p.investigator(ctx, e)
 		if err != nil {
 			inputErrors = append(inputErrors, err.Error())
 			continue
 		}
-		if inv == nil || len(keys) == 0 {
+		if inv == nil {
 			continue
 		}
 		evs, errs := inv.Investigate(ctx, keys)

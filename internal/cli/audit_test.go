@@ -310,6 +310,15 @@ func TestAuditFindingsFile(t *testing.T) {
 	if aws.LeakedAtSource != audit.LeakedAtAssumed || !strings.Contains(strings.Join(aws.Reasons, " "), "assumed") {
 		t.Errorf("leak time should be the assumed scan time: %s %q", aws.LeakedAtSource, aws.Reasons)
 	}
+	// The same file through standard input.
+	data, err := os.ReadFile(findings)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r2 := runAuditCLI(t, []auditProvider{fx.provider}, string(data), "audit", "--findings", "-", "--fake-account", "-f", "json")
+	if rep2 := parseAudit(t, r2.stdout); r2.code != ExitFindings || len(rep2.Keys) != len(rep.Keys) || keyByProvider(t, rep2, "aws").Risk != "critical" {
+		t.Errorf("--findings -: exit %d %s", r2.code, r2.stderr)
+	}
 	gh := keyByProvider(t, rep, "github")
 	if gh.SecretSHA256 == "" || gh.Risk != "low" {
 		t.Errorf("github key from file: %+v", gh)
@@ -382,6 +391,12 @@ func TestAuditExitCodes(t *testing.T) {
 	r = runAuditCLI(t, []auditProvider{fx.provider}, "", "audit", "dir", only, "--fake-account")
 	if r.code != ExitClean || !strings.Contains(r.stdout, "LOW") {
 		t.Errorf("revoked only: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	// Nothing found: an empty report, exit 0, even if a provider could
+	// not have started (it is not asked).
+	r = runAuditCLI(t, []auditProvider{broken}, "nothing here\n", "audit", "stdin", "--fake-account", "-f", "json")
+	if rep = parseAudit(t, r.stdout); r.code != ExitClean || len(rep.Keys) != 0 {
+		t.Errorf("no findings, broken provider: exit %d %s %s", r.code, r.stdout, r.stderr)
 	}
 	// Nothing found: an empty report, exit 0.
 	r = runAuditCLI(t, []auditProvider{fx.provider}, "nothing here\n", "audit", "stdin", "--fake-account", "-f", "json")
