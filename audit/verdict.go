@@ -75,7 +75,7 @@ func verdict(k *Key, p Policy, now time.Time) {
 		say("Its account could not be checked: %s.", strings.Join(k.Errors, "; "))
 	case leaked:
 		raise(RiskMedium, RecRotate)
-		say("No provider could tell whether it is active or used; treat it as live until it is checked.")
+		say("No provider could tell whether it is active or used (providers are enabled by their flags, see keytrail audit --help); treat it as live until it is checked.")
 	default:
 		say("Its status is unknown.")
 	}

@@ -97,7 +97,7 @@ is still audited and reported).`,
 		p.register(pf)
 	}
 	fl := cmd.Flags()
-	fl.StringVar(&af.findings, "findings", "", "audit the findings of an earlier `keytrail scan --format json` (or jsonl); - reads standard input")
+	fl.StringVar(&af.findings, "findings", "", "audit the findings `FILE` of an earlier \"keytrail scan --format json\" (or jsonl); - reads standard input")
 	fl.StringVarP(&af.format, "format", "f", "text", "report format: "+strings.Join(report.AuditFormats, ", "))
 	fl.StringVarP(&af.output, "output", "o", "", "write the report to this file instead of standard output")
 	fl.StringVar(&af.sarifCategory, "sarif-category", "", "SARIF automationDetails.id")
