@@ -5,6 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,8 +26,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	vaultapi "github.com/hashicorp/vault/api"
 
 	"github.com/keytrail/keytrail/internal/fakes/awsfake"
+	"github.com/keytrail/keytrail/internal/fakes/vaultfake"
 	"github.com/keytrail/keytrail/remediate"
 	"github.com/keytrail/keytrail/remediate/awskeys"
 	"github.com/keytrail/keytrail/remediate/distribute"
@@ -611,6 +616,111 @@ func TestDrill(t *testing.T) {
 	rep.WriteText(&b)
 	if !strings.Contains(b.String(), "rotation drill PASSED") || !strings.Contains(b.String(), "usage-shift") {
 		t.Errorf("text report:\n%s", b.String())
+	}
+	f.assertSettled(t)
+}
+
+// One rotation through all four kinds of target, in order, then a
+// rollback that puts every readable store back.
+func TestRotateToEveryTargetKindAndRollBack(t *testing.T) {
+	f := newFixture(t, "")
+	ctx := context.Background()
+	v := vaultfake.New()
+	defer v.Close()
+	v.Seed("secret", "app/aws", map[string]any{"aws_access_key_id": f.oldID, "aws_secret_access_key": f.oldSecret, "team": "payments"})
+	f.prov.Targets.Vault = func() (*vaultapi.Client, error) {
+		cfg := vaultapi.DefaultConfig()
+		cfg.Address = v.URL
+		c, err := vaultapi.NewClient(cfg)
+		if err == nil {
+			c.SetToken(vaultfake.Token)
+		}
+		return c, err
+	}
+	dir := t.TempDir()
+	execOut := filepath.Join(dir, "exec.json")
+	var hookBody []byte
+	var hookSigOK bool
+	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hookBody, _ = io.ReadAll(r.Body)
+		hookSigOK = r.Header.Get(distribute.SignatureHeader) == distribute.Sign([]byte("whsec"), hookBody)
+	}))
+	defer hook.Close()
+	f.prov.Targets.Getenv = func(k string) string {
+		if k == distribute.WebhookSecretEnv {
+			return "whsec"
+		}
+		return ""
+	}
+	path := filepath.Join(dir, "j")
+	r := f.runner(t, path, remediate.NewFakeClock(time.Now()))
+	r.Wait = false
+	res, _ := r.Apply(ctx, f.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{
+		"secretsmanager:" + f.secretName, "vault:secret/app/aws", "exec:cat > " + execOut, "webhook:" + hook.URL}, Grace: remediate.Duration(time.Hour)}))
+	if res[0].Status != "paused" {
+		t.Fatalf("%+v", res[0])
+	}
+	newID := res[0].Facts["new_key_id"]
+	id, secret, _, _ := f.current(ctx)
+	data, _ := v.Latest("secret", "app/aws")
+	var got struct {
+		AccessKeyID     string `json:"access_key_id"`
+		SecretAccessKey string `json:"secret_access_key"`
+	}
+	b, _ := os.ReadFile(execOut)
+	json.Unmarshal(b, &got)
+	var hooked struct {
+		AccessKeyID string `json:"access_key_id"`
+	}
+	json.Unmarshal(hookBody, &hooked)
+	if id != newID || data["aws_access_key_id"] != newID || data["aws_secret_access_key"] != secret || data["team"] != "payments" ||
+		got.AccessKeyID != newID || got.SecretAccessKey != secret || hooked.AccessKeyID != newID || !hookSigOK {
+		t.Fatalf("targets: sm %s vault %v exec %+v webhook %s (sig %v); new %s", id, data["aws_access_key_id"], got.AccessKeyID, hooked.AccessKeyID, hookSigOK, newID)
+	}
+	r.Journal.Close()
+	rollback(t, f, path)
+	if data, _ := v.Latest("secret", "app/aws"); data["aws_access_key_id"] != f.oldID || data["aws_secret_access_key"] != f.oldSecret {
+		t.Errorf("vault after rollback holds %v", data["aws_access_key_id"])
+	}
+	b, _ = os.ReadFile(execOut)
+	if !strings.Contains(string(b), `"event":"rollback"`) || !strings.Contains(string(b), f.oldID) || strings.Contains(string(b), f.oldSecret) {
+		t.Errorf("exec rollback payload %s", b)
+	}
+}
+
+// After a stop at the usage-shift check, resume checks again once the
+// clients had time; the old key no longer advancing, the rotation ends.
+func TestUsageShiftResumeAfterClientMoved(t *testing.T) {
+	f := newFixture(t, "")
+	ctx := context.Background()
+	clk := remediate.NewFakeClock(time.Now())
+	f.s.SetClock(clk.Now)
+	path := filepath.Join(t.TempDir(), "j")
+	r := f.runner(t, path, clk)
+	stale := true
+	r.Hook = func(_ int, step, point string) {
+		if step == "usage-shift" && point == "intent" && stale {
+			f.whoami(ctx, f.oldID, f.oldSecret)
+		}
+	}
+	res, _ := r.Apply(ctx, f.plan(t, remediate.ActionRotate, remediate.Options{Distribute: []string{"secretsmanager:" + f.secretName}, Overlap: remediate.Duration(time.Minute)}))
+	if res[0].Status != "stopped" {
+		t.Fatalf("%+v", res[0])
+	}
+	r.Journal.Close()
+	stale = false // the forgotten client was fixed
+	j, recs, err := remediate.OpenJournal(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer j.Close()
+	before := clk.Now()
+	res, _ = (&remediate.Runner{Journal: j, Providers: f.providers, Clock: clk, Wait: true}).Resume(ctx, recs)
+	if res[0].Status != "done" {
+		t.Fatalf("resume: %+v", res[0])
+	}
+	if clk.Now().Sub(before) < 30*time.Second {
+		t.Errorf("resume re-checked after %s, want at least half the overlap", clk.Now().Sub(before))
 	}
 	f.assertSettled(t)
 }
