@@ -51,7 +51,7 @@ is due or must be revoked, 0 when none is, 2 on error.`,
 			if err != nil {
 				return err
 			}
-			keys, err := readAuditKeys(from)
+			keys, err := readAuditKeysFrom(e, from)
 			if err != nil {
 				return err
 			}
@@ -88,7 +88,7 @@ is due or must be revoked, 0 when none is, 2 on error.`,
 			return nil
 		},
 	}
-	check.Flags().StringVar(&from, "from", "", "keytrail audit JSON: the inventory")
+	check.Flags().StringVar(&from, "from", "", "keytrail audit JSON: the inventory (- for stdin)")
 	check.Flags().StringVar(&format, "format", "text", "text or json")
 	cmd.AddCommand(check)
 	return cmd

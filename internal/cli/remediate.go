@@ -150,7 +150,7 @@ func newRemediatePlanCmd(e *env, g *globalFlags) *cobra.Command {
 			if from == "" {
 				return errors.New("--from: name the keytrail audit JSON file (keytrail audit --format json > audit.json)")
 			}
-			keys, err := readAuditKeys(from)
+			keys, err := readAuditKeysFrom(e, from)
 			if err != nil {
 				return err
 			}
@@ -197,10 +197,23 @@ func newRemediatePlanCmd(e *env, g *globalFlags) *cobra.Command {
 			return nil
 		},
 	}
-	cmd.Flags().StringVar(&from, "from", "", "keytrail audit JSON to plan from")
+	cmd.Flags().StringVar(&from, "from", "", "keytrail audit JSON to plan from (- for stdin)")
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the plan here (mode 0600) instead of stdout")
 	addPlanFlags(cmd, f)
 	return cmd
+}
+
+// readAuditKeysFrom reads audit JSON from a file, or stdin for "-" (so
+// `keytrail audit git . -f json | keytrail remediate plan --from -`).
+func readAuditKeysFrom(e *env, path string) ([]audit.Key, error) {
+	if path != "-" {
+		return readAuditKeys(path)
+	}
+	data, err := io.ReadAll(io.LimitReader(e.stdin, 256<<20))
+	if err != nil {
+		return nil, fmt.Errorf("--from -: %w", err)
+	}
+	return parseAuditKeys("stdin", data)
 }
 
 // readAuditKeys reads `keytrail audit` JSON: {"generated_at","keys":[...],"summary"}.
@@ -209,6 +222,10 @@ func readAuditKeys(path string) ([]audit.Key, error) {
 	if err != nil {
 		return nil, fmt.Errorf("--from %s: %w", path, err)
 	}
+	return parseAuditKeys(path, data)
+}
+
+func parseAuditKeys(path string, data []byte) ([]audit.Key, error) {
 	var doc struct {
 		Keys *[]audit.Key `json:"keys"`
 	}

@@ -63,6 +63,11 @@ func TestRemediatePlanFromAuditAndDryRun(t *testing.T) {
 		t.Errorf("overlap %v", p.Keys[1].Options["overlap"])
 	}
 
+	// The same plan from stdin (keytrail audit ... -f json | keytrail remediate plan --from -).
+	if r := run(t, auditJSON, "remediate", "plan", "--from", "-", "--distribute", "secretsmanager:prod/app"); r.code != 0 || !strings.Contains(r.stdout, `"user": "ci-bot"`) {
+		t.Fatalf("plan from stdin: %d %s", r.code, r.stderr)
+	}
+
 	// --dry-run prints every API call and makes none (no AWS here at all).
 	r = run(t, "", "remediate", "apply", plan, "--dry-run")
 	if r.code != 0 {
