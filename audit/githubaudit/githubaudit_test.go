@@ -92,6 +92,12 @@ func (f *fakeGitHub) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusForbidden)
 		fmt.Fprint(w, `{"message":"API rate limit exceeded for user ID 1.","documentation_url":"https://docs.github.com/rest/overview/resources-in-the-rest-api#rate-limiting"}`)
 		return
+	case "403-secondary": // GitHub's documented secondary-limit answer
+		w.Header().Set("X-RateLimit-Remaining", "4000")
+		w.Header().Set("Retry-After", "1")
+		w.WriteHeader(http.StatusForbidden)
+		fmt.Fprint(w, `{"message":"You have exceeded a secondary rate limit. Please wait a few minutes before you try again.","documentation_url":"https://docs.github.com/free-pro-team@latest/rest/overview/rate-limits-for-the-rest-api#about-secondary-rate-limits"}`)
+		return
 	}
 	w.Header().Set("X-RateLimit-Remaining", strconv.Itoa(4990-n))
 
@@ -217,6 +223,8 @@ func TestInvestigate(t *testing.T) {
 			wantIPs: []string{"192.0.2.77"}, wantRegions: []string{"RO"}, wantWaits: []time.Duration{30 * time.Second}},
 		{name: "403 with X-RateLimit-Remaining 0 waits for the reset", orgs: []string{"acme"}, script: map[int]string{3: "403-remaining"},
 			realSleep: true, wantEvents: 4, wantIPs: []string{"192.0.2.77"}, wantRegions: []string{"RO"}},
+		{name: "403 secondary limit waits Retry-After", orgs: []string{"acme"}, script: map[int]string{2: "403-secondary"},
+			realSleep: true, wantEvents: 4, wantIPs: []string{"192.0.2.77"}, wantRegions: []string{"RO"}, wantWaits: []time.Duration{time.Second}},
 		{name: "an unreadable org is named, the rest goes on", orgs: []string{"nope", "acme"}, wantEvents: 4,
 			wantIPs: []string{"192.0.2.77"}, wantRegions: []string{"RO"}, wantErrs: 1},
 	}

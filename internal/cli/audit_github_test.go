@@ -126,16 +126,28 @@ func TestAuditGitHubEndToEnd(t *testing.T) {
 		userCalls  int
 		wantExit   int
 		wantErrors int
+		findings   bool // audit a saved, redacted scan instead of scanning
 	}{
-		{"audit log only", nil, "", 0, ExitFindings, 0},
-		{"audit log and --verify", []string{"--verify"}, "valid", 1, ExitFindings, 0},
-		{"an unreadable org is named, exit 2", []string{"--github-audit-org", "ghost"}, "", 0, ExitError, 1},
+		{"audit log only", nil, "", 0, ExitFindings, 0, false},
+		{"audit log and --verify", []string{"--verify"}, "valid", 1, ExitFindings, 0, false},
+		{"an unreadable org is named, exit 2", []string{"--github-audit-org", "ghost"}, "", 0, ExitError, 1, false},
+		{"a redacted findings file is enough", nil, "", 0, ExitFindings, 0, true},
+		{"--verify without the secret says so", []string{"--verify"}, "unknown", 0, ExitFindings, 0, true},
+	}
+	findings := filepath.Join(t.TempDir(), "findings.json")
+	if res := run(t, "", "scan", "dir", dir, "--format", "json", "--output", findings); res.code != ExitFindings {
+		t.Fatalf("scan: exit %d\n%s", res.code, res.stderr)
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
 			fake.userCalls = 0
-			args := append([]string{"audit", "dir", dir, "--github-audit-org", "acme", "--leaked-at", "2026-10-01",
-				"--format", "json", "--log-level", "debug", "--log-format", "json"}, tc.args...)
+			src := []string{"audit", "dir", dir}
+			if tc.findings {
+				src = []string{"audit", "--findings", findings}
+			}
+			args := append(src, "--github-audit-org", "acme", "--leaked-at", "2026-10-01",
+				"--format", "json", "--log-level", "debug", "--log-format", "json")
+			args = append(args, tc.args...)
 			res := run(t, "", args...)
 			if res.code != tc.wantExit {
 				t.Fatalf("exit %d, want %d\nstdout: %s\nstderr: %s", res.code, tc.wantExit, res.stdout, res.stderr)
@@ -156,7 +168,8 @@ func TestAuditGitHubEndToEnd(t *testing.T) {
 				!k.UsedAfterLeak || k.Risk != "critical" || k.Recommendation != "revoke-now" || len(k.Errors) != tc.wantErrors {
 				t.Errorf("key: %+v", k)
 			}
-			if k.Verified != tc.wantVerify || (tc.wantVerify != "" && k.VerifyNote != "login alice; scopes: repo, workflow") {
+			wantNote := map[string]string{"valid": "login alice; scopes: repo, workflow", "unknown": "secret not at hand"}[tc.wantVerify]
+			if k.Verified != tc.wantVerify || !strings.Contains(k.VerifyNote, wantNote) {
 				t.Errorf("verified %q %q, want %q", k.Verified, k.VerifyNote, tc.wantVerify)
 			}
 			if fake.userCalls != tc.userCalls {
