@@ -35,6 +35,7 @@ type auditSettings struct {
 // invocation so no flag state is shared between runs.
 func auditProviders() []auditProvider {
 	return []auditProvider{
+		&awsProvider{},         // audit_aws.go
 		&githubAuditProvider{}, // audit_github.go
 		&verifyProvider{},      // audit_verify.go: last, so inventories settle status first
 	}

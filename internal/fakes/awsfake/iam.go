@@ -474,12 +474,15 @@ func (s *Server) getAccessKeyInfo(w http.ResponseWriter, r *http.Request, req *r
 }
 
 // getCallerIdentity answers for the fake's own keys: an active key is
-// its user, an inactive or deleted one is InvalidClientTokenId. Other
-// callers (the auditor's fake credentials) go to kumo.
+// its user, an inactive or deleted one is InvalidClientTokenId; any
+// other caller is the account's auditor.
 func (s *Server) getCallerIdentity(w http.ResponseWriter, r *http.Request, req *request) {
 	user, k, ok, _ := s.findKey(r.Context(), req.caller)
 	if !ok {
-		s.proxy.ServeHTTP(w, r)
+		// Any other caller (the auditor's fake credentials) is an admin
+		// of this account; kumo would answer account 000000000000, which
+		// its own IAM ARNs contradict.
+		writeResult(w, "GetCallerIdentity", stsNS, fmt.Sprintf("<Arn>arn:aws:iam::%s:user/auditor</Arn><UserId>AIDAAUDITORFAKE00001</UserId><Account>%s</Account>", AccountID, AccountID))
 		return
 	}
 	if k.Status != iamtypes.StatusTypeActive {
