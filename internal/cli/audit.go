@@ -44,7 +44,7 @@ func newAuditCmd(e *env, g *globalFlags) *cobra.Command {
 	af := &auditFlags{}
 	providers := e.providers()
 	cmd := &cobra.Command{
-		Use:   "audit (dir|git|stdin|logs) [ARGS] | audit --findings FILE",
+		Use:   "audit (dir|git|stdin|logs|github) [ARGS] | audit --findings FILE",
 		Short: "Follow each leaked key to its account: owner, age, use after the leak, verdict",
 		Long: `Audit the keys a scan finds: who owns each one, how old it is, whether it
 was used after it leaked and from where, and what to do about it.
@@ -63,7 +63,7 @@ is still audited and reported).`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if af.findings == "" {
-				return fmt.Errorf("give a source to scan (audit dir|git|stdin|logs ...) or --findings FILE")
+				return fmt.Errorf("give a source to scan (audit dir|git|stdin|logs|github ...) or --findings FILE")
 			}
 			in := auditInput{format: af.format, output: af.output, sarifCategory: af.sarifCategory, configRoot: ".", scanTime: e.now()}
 			if err := checkAuditFormat(af.format); err != nil {

@@ -19,6 +19,7 @@ import (
 	"github.com/keytrail/keytrail/audit"
 	"github.com/keytrail/keytrail/internal/report"
 	"github.com/keytrail/keytrail/internal/testtools"
+	"github.com/keytrail/keytrail/internal/testtools/ghfake"
 )
 
 // fakeProvider stands in for a cloud account: enabled by --fake-account,
@@ -536,5 +537,34 @@ func TestAuditJSONFeedsRemediatePlan(t *testing.T) {
 	}
 	if !found {
 		t.Errorf("plan has no entry for %s: %s", fx.awsID, data)
+	}
+}
+
+// `keytrail audit github` audits what an organisation-wide scan finds; a
+// repository that cannot be cloned is an input error (exit 2), the others
+// are still audited.
+func TestAuditGitHubOrg(t *testing.T) {
+	gh := fakeGitHub(t)
+	id, secret := fakeAWSPair(95)
+	gh.AddRepo(ghfake.Repo{Owner: "acme", Name: "api", IsOrg: true},
+		map[string]string{"deploy.env": "aws_access_key_id = " + id + "\naws_secret_access_key = " + secret + "\n"})
+	gh.AddRepo(ghfake.Repo{Owner: "acme", Name: "broken", IsOrg: true}, map[string]string{"main.go": "package main\n"})
+	gh.Corrupt("acme", "broken")
+	p := &fakeProvider{evidence: func(k audit.Key, w time.Duration) (audit.Evidence, bool) {
+		return audit.Evidence{Status: audit.StatusActive}, k.KeyID == id
+	}}
+	dir := t.TempDir()
+	r := runAuditCLI(t, []auditProvider{p}, "", "audit", "github", "--org", "acme", "--cache", filepath.Join(dir, "cache"),
+		"--fake-account", "-f", "json")
+	if r.code != ExitError || !strings.Contains(r.stderr, "acme/broken") {
+		t.Fatalf("exit %d, want 2 naming the broken repository; stderr:\n%s", r.code, r.stderr)
+	}
+	rep := parseAudit(t, r.stdout)
+	k := keyByProvider(t, rep, "aws")
+	if k.KeyID != id || k.Risk != "high" || k.LeakedAtSource != audit.LeakedAtCommit || len(rep.Summary.InputErrors) != 1 {
+		t.Errorf("key %s risk %s leak %s; input errors %v", k.KeyID, k.Risk, k.LeakedAtSource, rep.Summary.InputErrors)
+	}
+	if strings.Contains(r.stdout+r.stderr, secret) {
+		t.Error("the secret key is in the output")
 	}
 }

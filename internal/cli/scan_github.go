@@ -146,7 +146,11 @@ func runScanGitHub(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, g
 	if token == "" {
 		e.log.Warn().Msg("neither GITHUB_TOKEN nor GH_TOKEN is set: only public repositories, at 60 API calls an hour")
 	}
-	setup, err := buildEngine(g, sf, ".", report.Formats)
+	formats := report.Formats
+	if e.sink != nil {
+		formats = e.sinkFormats
+	}
+	setup, err := buildEngine(g, sf, ".", formats)
 	if err != nil {
 		return err
 	}
@@ -188,6 +192,18 @@ func runScanGitHub(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, g
 		}
 	}
 	res := &scanner.Result{Findings: out.Findings, Stats: scanner.Stats{Bytes: sum.Bytes}}
+	if e.sink != nil {
+		// keytrail audit / baseline: failed repositories are inputs that
+		// could not be read, as unreadable files are in other sources.
+		writeGitHubSummary(e.stderr, sum)
+		if err := writeGitHubSummaryFile(gf.summary, sum); err != nil {
+			return err
+		}
+		for _, f := range sum.Failed {
+			res.Errors = append(res.Errors, &scanner.ScanError{Path: f.Repo, Err: errors.New(f.Reason)})
+		}
+		return e.sink(e, sf, res, ".")
+	}
 	if err := applySuppressions(e, sf, res, "."); err != nil {
 		return err
 	}
@@ -195,11 +211,8 @@ func runScanGitHub(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, g
 		return err
 	}
 	writeGitHubSummary(e.stderr, sum)
-	if gf.summary != "" {
-		data, _ := json.MarshalIndent(sum, "", "  ")
-		if err := os.WriteFile(gf.summary, append(data, '\n'), 0o644); err != nil {
-			return fmt.Errorf("--summary: %w", err)
-		}
+	if err := writeGitHubSummaryFile(gf.summary, sum); err != nil {
+		return err
 	}
 	switch {
 	case len(res.Findings) > 0:
@@ -208,6 +221,17 @@ func runScanGitHub(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, g
 		e.exit = ExitError
 	default:
 		e.exit = ExitClean
+	}
+	return nil
+}
+
+func writeGitHubSummaryFile(path string, sum githubsource.Summary) error {
+	if path == "" {
+		return nil
+	}
+	data, _ := json.MarshalIndent(sum, "", "  ")
+	if err := os.WriteFile(path, append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("--summary: %w", err)
 	}
 	return nil
 }
