@@ -116,3 +116,45 @@ func TestRemediateRotateRollbackCLI(t *testing.T) {
 	}
 	t.Log(r.stdout)
 }
+
+func TestRemediateDrillCLI(t *testing.T) {
+	ctx := context.Background()
+	s := awsfake.New(t)
+	for _, kv := range s.Env() {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	if err := s.CreateUser(ctx, "canary", "", nil); err != nil {
+		t.Fatal(err)
+	}
+	id, secret, err := s.CreateAccessKey(ctx, "canary")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sm := secretsmanager.NewFromConfig(s.Config())
+	if _, err := sm.CreateSecret(ctx, &secretsmanager.CreateSecretInput{Name: aws.String("canary/app"),
+		SecretString: aws.String(`{"AccessKeyId":"` + id + `","SecretAccessKey":"` + secret + `"}`)}); err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	rep := filepath.Join(dir, "drill.json")
+	r := run(t, "", "remediate", "drill", "--key-id", id, "--distribute", "secretsmanager:canary/app", "--overlap", "1s",
+		"--client-interval", "20ms", "--report", rep, "--journal", filepath.Join(dir, "drill.journal"))
+	if r.code != 0 || !strings.Contains(r.stdout, "rotation drill PASSED") {
+		t.Fatalf("drill: %d\n%s\n%s", r.code, r.stdout, r.stderr)
+	}
+	var got struct {
+		Passed      bool
+		ClientCalls int `json:"client_calls"`
+		Steps       []struct{ ID string }
+	}
+	data, err := os.ReadFile(rep)
+	if err != nil || json.Unmarshal(data, &got) != nil || !got.Passed || got.ClientCalls == 0 || len(got.Steps) != 9 {
+		t.Fatalf("report %s (%v)", data, err)
+	}
+	for _, sec := range s.IssuedSecrets() {
+		if strings.Contains(string(data), sec) || strings.Contains(r.stdout, sec) {
+			t.Fatal("a secret in the drill report or output")
+		}
+	}
+}
