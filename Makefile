@@ -45,4 +45,4 @@ demo: build
 	@./scripts/demo.sh
 
 clean:
-	rm -rf bin .bench testdata/demo-repo
+	rm -rf bin .bench testdata/demo-repo testdata/demo-audit.html
