@@ -22,6 +22,13 @@ type Step interface {
 	Undo(ctx context.Context, st *State) error
 }
 
+// Preparer is a step that records facts before its calls (read-only
+// calls allowed), e.g. the version a secret store holds, so that a run
+// dying inside the step can still be rolled back. They go in the intent.
+type Preparer interface {
+	Prepare(ctx context.Context, st *State) error
+}
+
 // ErrNotUndoable is returned by steps that cannot be reverted (a deleted key).
 var ErrNotUndoable = errors.New("cannot be undone")
 
@@ -327,7 +334,17 @@ func (r *Runner) runKey(ctx context.Context, i int, kp KeyPlan, rp replayed, res
 				continue
 			}
 		}
-		if _, err := r.Journal.Append(Record{Time: start, Kind: KindIntent, Key: i, KeyID: kp.KeyID, Step: info.ID, Calls: info.Calls}); err != nil {
+		intent := Record{Time: start, Kind: KindIntent, Key: i, KeyID: kp.KeyID, Step: info.ID, Calls: info.Calls}
+		if p, ok := step.(Preparer); ok {
+			// What undoing needs must be on disk before the call.
+			if err := p.Prepare(ctx, st); err != nil {
+				return fail(fmt.Errorf("step %s: %w", info.ID, err))
+			}
+			if len(st.changed) > 0 {
+				intent.Facts, st.changed = st.changed, map[string]string{}
+			}
+		}
+		if _, err := r.Journal.Append(intent); err != nil {
 			return fail(err)
 		}
 		r.hook(i, info.ID, "intent")

@@ -346,12 +346,32 @@ func (s createKey) Do(ctx context.Context, st *remediate.State) error {
 	st.Logf("  created %s", aws.ToString(k.AccessKeyId))
 	return nil
 }
+// Undo deletes the new key, and any key preflight did not see: a run that
+// died inside CreateAccessKey never recorded the id of the key it made.
 func (s createKey) Undo(ctx context.Context, st *remediate.State) error {
-	id := st.Get("new_key_id")
-	if id == "" {
+	pre := st.Get("preexisting")
+	if pre == "" {
+		if id := st.Get("new_key_id"); id != "" {
+			return s.delete(ctx, id)
+		}
 		return nil
 	}
-	return s.delete(ctx, id)
+	keep := map[string]bool{}
+	for _, id := range strings.Split(pre, ",") {
+		keep[id] = true
+	}
+	ks, err := s.keys(ctx)
+	if err != nil {
+		return err
+	}
+	for _, k := range ks {
+		if id := aws.ToString(k.AccessKeyId); !keep[id] {
+			if err := s.delete(ctx, id); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 func splitNonEmpty(s string) []string {
@@ -419,6 +439,27 @@ func (s distributeStep) Info() remediate.PlannedStep {
 func (s distributeStep) cred(st *remediate.State) distribute.Credential {
 	return distribute.Credential{AccessKeyID: st.Get("new_key_id"), SecretAccessKey: st.Secret(), UserName: s.user, PreviousAccessKeyID: s.old}
 }
+// Prepare records what the target holds before the put (the version to
+// return to); for write-only targets, that the new key may be delivered.
+func (s distributeStep) Prepare(ctx context.Context, st *remediate.State) error {
+	sn, ok := s.t.(distribute.Snapshotter)
+	if !ok {
+		st.Set(s.id+".delivered", st.Get("new_key_id"))
+		return nil
+	}
+	if st.Get(s.id+".previous_version") != "" {
+		return nil
+	}
+	r, err := sn.Snapshot(ctx)
+	if err != nil {
+		return err
+	}
+	for k, v := range r {
+		st.Set(s.id+"."+k, v)
+	}
+	return nil
+}
+
 func (s distributeStep) Done(ctx context.Context, st *remediate.State) (bool, error) {
 	holds, known, err := s.t.Holds(ctx, st.Get("new_key_id"))
 	return holds && known, err

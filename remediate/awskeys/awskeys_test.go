@@ -360,6 +360,30 @@ func TestCrashAtEveryStep(t *testing.T) {
 	}
 }
 
+// A run killed mid-way can be rolled back instead of resumed: the old key
+// active and current again, and no key left of those the run made, even
+// one whose id the journal never got.
+func TestCrashThenRollback(t *testing.T) {
+	if testing.Short() {
+		t.Skip("spawns processes")
+	}
+	for _, at := range []string{"create-key:called", "distribute-1:called", "deactivate:called", "grace:intent"} {
+		t.Run(at, func(t *testing.T) {
+			f := newFixture(t, "")
+			journal := filepath.Join(t.TempDir(), "rotation.journal")
+			spec, _ := json.Marshal(crashSpec{URL: f.s.URL, User: f.user, OldID: f.oldID, SecretName: f.secretName, Journal: journal, At: at})
+			cmd := exec.Command(os.Args[0], "-test.run", "^TestCrashChild$", "-test.count=1")
+			cmd.Env = append(os.Environ(), crashEnv+"="+string(spec))
+			out, err := cmd.CombinedOutput()
+			var ee *exec.ExitError
+			if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
+				t.Fatalf("child was not SIGKILLed: %v\n%s", err, out)
+			}
+			rollback(t, f, journal)
+		})
+	}
+}
+
 // A distribution target failing mid-way stops the run before the old key
 // is touched, and rollback restores the previous state.
 func TestFailedDistributionStopsAndRollsBack(t *testing.T) {

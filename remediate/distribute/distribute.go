@@ -228,3 +228,10 @@ func pairValues(get func(string) (string, bool)) (Credential, error) {
 	}
 	return Credential{}, errShape
 }
+
+// Snapshotter is a target that can say, before a put, which version it
+// holds, so a put interrupted before it could report can be undone.
+type Snapshotter interface {
+	// Snapshot returns {"previous_version": <the version now current>}.
+	Snapshot(ctx context.Context) (Receipt, error)
+}

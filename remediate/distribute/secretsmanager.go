@@ -148,3 +148,16 @@ func (t *secretsManager) Read(ctx context.Context) (Credential, error) {
 	}
 	return cred, nil
 }
+
+// Snapshot records the version that is AWSCURRENT now.
+func (t *secretsManager) Snapshot(ctx context.Context) (Receipt, error) {
+	c, err := t.client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := t.current(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	return Receipt{"previous_version": aws.ToString(cur.VersionId)}, nil
+}

@@ -148,3 +148,19 @@ func (t *vaultKV) Read(ctx context.Context) (Credential, error) {
 	}
 	return cred, nil
 }
+
+// Snapshot records the latest version number.
+func (t *vaultKV) Snapshot(ctx context.Context) (Receipt, error) {
+	kv, err := t.kv()
+	if err != nil {
+		return nil, err
+	}
+	cur, err := kv.Get(ctx, t.path)
+	if err != nil {
+		return nil, fmt.Errorf("%s: reading: %w", t.spec, err)
+	}
+	if cur.VersionMetadata == nil {
+		return nil, fmt.Errorf("%s: no version metadata", t.spec)
+	}
+	return Receipt{"previous_version": strconv.Itoa(cur.VersionMetadata.Version)}, nil
+}
