@@ -346,6 +346,7 @@ func (s createKey) Do(ctx context.Context, st *remediate.State) error {
 	st.Logf("  created %s", aws.ToString(k.AccessKeyId))
 	return nil
 }
+
 // Undo deletes the new key, and any key preflight did not see: a run that
 // died inside CreateAccessKey never recorded the id of the key it made.
 func (s createKey) Undo(ctx context.Context, st *remediate.State) error {
@@ -439,6 +440,7 @@ func (s distributeStep) Info() remediate.PlannedStep {
 func (s distributeStep) cred(st *remediate.State) distribute.Credential {
 	return distribute.Credential{AccessKeyID: st.Get("new_key_id"), SecretAccessKey: st.Secret(), UserName: s.user, PreviousAccessKeyID: s.old}
 }
+
 // Prepare records what the target holds before the put (the version to
 // return to); for write-only targets, that the new key may be delivered.
 func (s distributeStep) Prepare(ctx context.Context, st *remediate.State) error {
