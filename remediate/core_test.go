@@ -444,3 +444,24 @@ func FuzzParsePlan(f *testing.F) {
 		}
 	})
 }
+
+func TestDefaultJournalPathsDoNotCollide(t *testing.T) {
+	dir := t.TempDir()
+	now := time.Date(2026, 3, 2, 10, 15, 0, 0, time.UTC)
+	var paths []string
+	for i := 0; i < 3; i++ {
+		j, err := CreateDefaultJournal(dir, now)
+		if err != nil {
+			t.Fatal(err)
+		}
+		paths = append(paths, filepath.Base(j.Path()))
+		j.Close()
+	}
+	want := "20260302T101500Z.journal 20260302T101500Z-2.journal 20260302T101500Z-3.journal"
+	if strings.Join(paths, " ") != want {
+		t.Fatalf("%v", paths)
+	}
+	if fi, _ := os.Stat(filepath.Join(dir, ".keytrail", "remediation")); fi.Mode().Perm() != 0o700 {
+		t.Errorf("journal dir mode %v", fi.Mode().Perm())
+	}
+}

@@ -65,6 +65,20 @@ func DefaultJournalPath(dir string, now time.Time) string {
 	return filepath.Join(dir, ".keytrail", "remediation", now.UTC().Format("20060102T150405Z")+".journal")
 }
 
+// CreateDefaultJournal creates the journal at DefaultJournalPath, adding
+// "-2", "-3"... when runs started within the same second.
+func CreateDefaultJournal(dir string, now time.Time) (*Journal, error) {
+	base := strings.TrimSuffix(DefaultJournalPath(dir, now), ".journal")
+	path := base + ".journal"
+	for n := 2; ; n++ {
+		j, err := CreateJournal(path)
+		if err == nil || !errors.Is(err, os.ErrExist) || n > 100 {
+			return j, err
+		}
+		path = fmt.Sprintf("%s-%d.journal", base, n)
+	}
+}
+
 // CreateJournal makes a new journal file (mode 0600, parents 0700); it
 // refuses to overwrite one.
 func CreateJournal(path string) (*Journal, error) {
@@ -94,6 +108,15 @@ func OpenJournal(path string) (*Journal, []Record, error) {
 		return nil, nil, fmt.Errorf("journal %s: %w", path, err)
 	}
 	return &Journal{f: f, path: path, seq: len(recs)}, recs, nil
+}
+
+// OpenNewJournal creates the journal at path, or at the default path when
+// path is empty.
+func OpenNewJournal(path string, now time.Time) (*Journal, error) {
+	if path == "" {
+		return CreateDefaultJournal(".", now)
+	}
+	return CreateJournal(path)
 }
 
 // Path is the journal's file.

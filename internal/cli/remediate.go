@@ -344,19 +344,15 @@ func runPlan(ctx context.Context, e *env, f *remediateFlags, p *remediate.Plan, 
 			return nil
 		}
 	}
-	path := f.journal
-	if path == "" {
-		path = remediate.DefaultJournalPath(".", time.Now())
-	}
-	j, err := remediate.CreateJournal(path)
+	j, err := remediate.OpenNewJournal(f.journal, time.Now())
 	if err != nil {
 		return err
 	}
 	defer j.Close()
-	fmt.Fprintf(e.stdout, "journal: %s\n", path)
+	fmt.Fprintf(e.stdout, "journal: %s\n", j.Path())
 	r := newRunner(e, f, j, provs)
 	res, err := r.Apply(ctx, p)
-	return finish(ctx, e, f, path, res, err)
+	return finish(ctx, e, f, j.Path(), res, err)
 }
 
 func newRunner(e *env, f *remediateFlags, j *remediate.Journal, provs map[string]remediate.Provider) *remediate.Runner {

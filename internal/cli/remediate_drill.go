@@ -39,16 +39,12 @@ func newRemediateDrillCmd(e *env) *cobra.Command {
 				return fmt.Errorf("drill %s: %w", keyID, err)
 			}
 			p := &remediate.Plan{Version: remediate.PlanVersion, GeneratedAt: time.Now().UTC(), Source: "keytrail remediate drill", Keys: []remediate.KeyPlan{kp}}
-			path := f.journal
-			if path == "" {
-				path = remediate.DefaultJournalPath(".", time.Now())
-			}
-			j, err := remediate.CreateJournal(path)
+			j, err := remediate.OpenNewJournal(f.journal, time.Now())
 			if err != nil {
 				return err
 			}
 			defer j.Close()
-			fmt.Fprintf(e.stdout, "journal: %s\n", path)
+			fmt.Fprintf(e.stdout, "journal: %s\n", j.Path())
 			f.wait = true // a drill runs through the grace period
 			d := &awskeys.Drill{Runner: newRunner(e, f, j, provs), Plan: p, Interval: interval, Provider: provs["aws"].(*awskeys.Provider)}
 			rep, err := d.Run(cmd.Context())

@@ -78,10 +78,7 @@ never in full. GitHub notifies the owners; a revoked token cannot be restored.`,
 					return nil
 				}
 			}
-			if journal == "" {
-				journal = remediate.DefaultJournalPath(".", time.Now())
-			}
-			j, err := remediate.CreateJournal(journal)
+			j, err := remediate.OpenNewJournal(journal, time.Now())
 			if err != nil {
 				return err
 			}
@@ -109,7 +106,7 @@ never in full. GitHub notifies the owners; a revoked token cannot be restored.`,
 				}
 			}}
 			res, err := rv.Revoke(cmd.Context(), tokens)
-			fmt.Fprintf(e.stdout, "journal: %s\nsubmitted %d token(s) in %d request(s)\n", journal, res.Submitted, res.Batches)
+			fmt.Fprintf(e.stdout, "journal: %s\nsubmitted %d token(s) in %d request(s)\n", j.Path(), res.Submitted, res.Batches)
 			for _, s := range res.Skipped {
 				fmt.Fprintf(e.stdout, "skipped %s: the API does not revoke this kind (installation tokens expire within an hour)\n", s)
 			}
