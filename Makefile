@@ -13,7 +13,7 @@ build:
 # then every fuzz target briefly (TEST_FUZZTIME each).
 TEST_FUZZTIME ?= 3s
 test: lint
-	$(GO) test -count=1 ./...
+	$(GO) test -count=1 -timeout 30m ./...
 	FUZZTIME=$(TEST_FUZZTIME) GO=$(GO) ./scripts/fuzz.sh
 
 # Every fuzz target for FUZZTIME each (scripts/fuzz.sh finds them).
