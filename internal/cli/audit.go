@@ -108,6 +108,7 @@ is still audited and reported).`,
 		adaptForAudit(e, g, af, providers, sub)
 		cmd.AddCommand(sub)
 	}
+	cmd.AddCommand(newAuditAWSKeysCmd(e, g, providers)) // audit_awskeys.go
 	return cmd
 }
 

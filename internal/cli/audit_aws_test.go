@@ -101,3 +101,36 @@ func TestAuditAWSMissingCredentials(t *testing.T) {
 		t.Error("secret in output")
 	}
 }
+
+func TestAuditAWSKeys(t *testing.T) {
+	ctx := context.Background()
+	f := awsfake.New(t)
+	awsFakeEnv(t, f)
+	if err := f.CreateUser(ctx, "ci", "/", nil); err != nil {
+		t.Fatal(err)
+	}
+	now := time.Now().UTC()
+	f.AddAccessKey("ci", "AKIAQYLPMN5HCLIOLD01", now.AddDate(0, 0, -200), "Active")
+	f.SetKeyLastUsed("AKIAQYLPMN5HCLIOLD01", now.AddDate(0, 0, -1), "s3", "eu-west-1")
+	dir := t.TempDir()
+	write(t, filepath.Join(dir, ".keytrail.toml"), "[policy]\nmax_age_days = 365\n")
+	t.Chdir(dir)
+	r := runAuditCLI(t, []auditProvider{&awsProvider{}}, "", "audit", "aws-keys")
+	if r.code != ExitClean || !strings.Contains(r.stdout, "AKIAQYLPMN5HCLIOLD01") || !strings.Contains(r.stdout, "0 breaking the policy") {
+		t.Fatalf("under a 365-day policy: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	f.SetRootKeys(awsfake.RootKeys{Key1Active: true, Key1LastRotated: now.AddDate(0, 0, -10)})
+	write(t, filepath.Join(dir, ".keytrail.toml"), "[policy]\nmax_age_days = 90\n")
+	r = runAuditCLI(t, []auditProvider{&awsProvider{}}, "", "audit", "aws-keys", "--format", "json")
+	if r.code != ExitFindings {
+		t.Fatalf("over 90 days and a root key: exit %d\n%s%s", r.code, r.stdout, r.stderr)
+	}
+	for _, want := range []string{`"over-max-age"`, `"root-key"`, `"<root_account>"`, `"rotation_due"`} {
+		if !strings.Contains(r.stdout, want) {
+			t.Errorf("json lacks %s", want)
+		}
+	}
+	if strings.Contains(r.stdout+r.stderr, awsfake.AuditorSecret) {
+		t.Error("auditor credential in output")
+	}
+}
