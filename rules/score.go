@@ -32,7 +32,7 @@ type Score struct {
 // or above Medium medium, at or above Drop low; below Drop it is dropped.
 const (
 	ScoreHigh   = 0.75
-	ScoreMedium = 0.45
+	ScoreMedium = 0.40
 	ScoreDrop   = 0.25
 )
 
@@ -222,7 +222,7 @@ var nonValues = map[string]bool{
 var placeholderMarks = []string{
 	"${", "{{", "}}", "#{", "%(", "$(", "<%", "%>", "xxxx", "****", "....", "your_", "your-", "yourpass",
 	"yourtoken", "yourkey", "yoursecret", "your password", "placeholder", "replace_me", "replace-me",
-	"changeme", "change_me", "change-me", "changeit", "insert_", "enter_", "_here", "-here", " here", "todo", "fixme", "redacted", "<", ">", "***", "…", "•",
+	"%s", "%d", "%v", "changeme", "change_me", "change-me", "changeit", "insert_", "enter_", "_here", "-here", " here", "todo", "fixme", "redacted", "<", ">", "***", "…", "•",
 }
 
 // charClasses counts lower, upper, digit and other characters present.
@@ -367,6 +367,16 @@ func scoreKeywordContext(c Candidate) Score {
 		return Score{} // a format string
 	case strings.Count(v, " ") >= 2:
 		return Score{} // a sentence
+	case !quoted && len(after) < len(c.After) && after != "" && (after[0] >= 'a' && after[0] <= 'z' || after[0] >= 'A' && after[0] <= 'Z'):
+		return Score{} // prose: "password: Gekko needs to log in"
+	case quoted && (strings.HasPrefix(v, "+") || strings.HasSuffix(v, "+") || strings.HasSuffix(v, "(")):
+		return Score{} // "&password="+value(...): string building
+	case strings.Contains(v, ",") && strings.Contains(v, "="), strings.Contains(v, "?="), strings.HasSuffix(v, "*"):
+		return Score{} // option lists, Kotlin nullables, globs
+	case strings.HasPrefix(v, `\n`) || strings.HasPrefix(v, `\t`) || strings.Contains(v, `\n`):
+		return Score{} // escaped text
+	case constName(v):
+		return Score{} // an environment variable or constant name
 	case !quoted && (strings.ContainsAny(v[:1], "+:!?") || strings.HasSuffix(v, "?") || strings.Contains(v, "::")):
 		return Score{} // an expression, a type (KeyData?), a constant (Password::X)
 	case strings.Contains(v, "(") && strings.Contains(v, ")"):
@@ -458,7 +468,7 @@ func scoreKeywordContext(c Candidate) Score {
 	}
 	// Words: weak values and dictionary-looking identifiers.
 	if weakValues[lv] || strings.Contains(lv, "password") {
-		s -= 0.2
+		s -= 0.25
 	} else if wordLike(v) && !digit {
 		s -= 0.1
 		if kind == kindKey || kind == kindToken || kind == kindAPIKey || kind == kindAuth {
@@ -466,15 +476,17 @@ func scoreKeywordContext(c Candidate) Score {
 		}
 	}
 	if strings.Contains(v, " ") {
-		s -= 0.35
+		s -= 0.5
 	}
 	if nonASCIILetters(v) {
 		s -= 0.3 // translated UI text
 	}
 	if wordy := wordLike(v) || phraseLike(v); wordy && (kind == kindToken || kind == kindAPIKey || kind == kindKey || kind == kindAuth) {
 		return Score{} // apiKey: "oa_citations", PRIVATE_TOKEN = "X-Access-Token"
-	} else if wordy && kind == kindSecret && !digit {
-		s -= 0.15 // tlsSecret: kiam-agent-tls
+	} else if wordy && kind == kindSecret {
+		s -= 0.25 // tlsSecret: kiam-agent-tls
+	} else if wordy && phraseLike(v) {
+		s -= 0.1
 	}
 	if sequential(lv) {
 		s -= 0.25 // abcdefgh, 0123456789
@@ -557,12 +569,27 @@ func isNumberLiteral(lv string) bool {
 
 // sequential reports keyboard and counting runs people type as filler.
 func sequential(lv string) bool {
-	for _, r := range []string{"abcdef", "012345", "123456", "qwerty", "asdfgh", "zxcvbn", "987654"} {
+	for _, r := range []string{"abcd", "1234", "qwerty", "asdfgh", "zxcvbn", "9876"} {
 		if strings.Contains(lv, r) {
 			return true
 		}
 	}
 	return false
+}
+
+// constName reports UPPER_SNAKE names: an environment variable or a
+// constant, not its value.
+func constName(v string) bool {
+	if len(v) < 3 || !strings.Contains(v, "_") {
+		return false
+	}
+	for i := 0; i < len(v); i++ {
+		c := v[i]
+		if !(c >= 'A' && c <= 'Z' || c == '_' || c >= '0' && c <= '9' && i > 0) {
+			return false
+		}
+	}
+	return true
 }
 
 func containsSecretWord(lv string) bool {
@@ -606,7 +633,13 @@ func scoreURLUserinfo(c Candidate) Score {
 		return Score{}
 	}
 	s := 0.55
-	classes, _, _, digit, _ := charClasses(v)
+	classes, lower, upper, digit, other := charClasses(v)
+	if upper && !lower && !digit && !other || constName(v) {
+		return Score{} // USERNAME:APITOKEN@host
+	}
+	if strings.Contains(v, "**") || strings.HasPrefix(v, "[") || strings.HasSuffix(v, "]") {
+		return Score{} // masked or optional: nu***:6a2**@, [user[:password]@]
+	}
 	if len(v) >= 8 && classes >= 2 {
 		s += 0.15
 	}
@@ -634,8 +667,9 @@ func scoreCredentialValue(c Candidate) Score {
 			return Score{}
 		}
 	}
-	if strings.HasPrefix(v, "$") || strings.HasPrefix(v, "%") || strings.HasPrefix(v, "-") {
-		return Score{}
+	if strings.HasPrefix(v, "$") || strings.HasPrefix(v, "%") || strings.HasPrefix(v, "-") ||
+		strings.HasPrefix(v, ":") || strings.HasPrefix(v, "?") || strings.HasPrefix(v, "@") {
+		return Score{} // variables and SQL bind parameters
 	}
 	s := 0.5
 	classes, _, _, digit, _ := charClasses(v)

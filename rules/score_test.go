@@ -14,6 +14,7 @@ func TestScoreKeywordContext(t *testing.T) {
 		{`"clientSecret": "`, "ZUm14QhoxhLPAbQcEFUV2fsjGHb6HrlEOS47WgjK", `",`, ConfidenceHigh, false},
 		{`password: '`, "foo", `'`, ConfidenceLow, false},
 		{`password: '`, "postgres", `'`, ConfidenceMedium, false},
+		{`password: '`, "Tr0ub4dor", `'`, ConfidenceHigh, false},
 		{`GRAPHITE_PASS=`, "password", ``, ConfidenceLow, true},
 		{`password = `, "gocommerce", ``, ConfidenceMedium, true},
 		{`password = `, "other_password", ``, "", false},
