@@ -51,10 +51,17 @@ func keysFromFindings(fs []scanner.Finding, lt leakTime) ([]audit.Key, map[strin
 	var groups []*group
 	bySecret := map[string]*group{}
 	byFinding := map[string]*group{} // finding fingerprint -> group
-	var secrets []scanner.Finding
+	var paired, unpaired []scanner.Finding
 	for _, f := range sorted {
-		if f.RuleID == ruleAWSSecret && f.Meta["paired_with"] != "" {
-			secrets = append(secrets, f) // after every key id is grouped
+		// AWS secret keys go after every key id is grouped: paired ones
+		// join their id's key, and the same secret seen elsewhere without
+		// an id joins it too.
+		if f.RuleID == ruleAWSSecret {
+			if f.Meta["paired_with"] != "" {
+				paired = append(paired, f)
+			} else {
+				unpaired = append(unpaired, f)
+			}
 			continue
 		}
 		id := secretID(f)
@@ -67,19 +74,25 @@ func keysFromFindings(fs []scanner.Finding, lt leakTime) ([]audit.Key, map[strin
 		addLocation(&g.key, &g.earliest, f)
 		byFinding[f.Fingerprint] = g
 	}
-	for _, f := range secrets {
+	for _, f := range append(paired, unpaired...) {
+		id := secretID(f)
 		g := byFinding[f.Meta["paired_with"]]
 		if g == nil {
-			// Its key id was not among the findings (filtered out):
+			g = bySecret["pair:"+id]
+		}
+		if g == nil {
+			// No key id next to it anywhere (or it was filtered out):
 			// audit the secret on its own.
-			id := secretID(f)
 			if g = bySecret[id]; g == nil {
 				g = &group{key: newKey(f)}
 				bySecret[id] = g
 				groups = append(groups, g)
 			}
-		} else if g.key.PairSecret == "" && fullSecret(f) {
-			g.key.PairSecret = f.Secret
+		} else {
+			bySecret["pair:"+id] = g
+			if g.key.PairSecret == "" && fullSecret(f) {
+				g.key.PairSecret = f.Secret
+			}
 		}
 		addLocation(&g.key, &g.earliest, f)
 		byFinding[f.Fingerprint] = g
