@@ -30,6 +30,7 @@ lint:
 # gitleaks on a directory tree and a git history (see BENCHMARKS.md).
 bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./scanner/ ./scanner/kwmatch/
+	$(GO) test -run '^$$' -bench . -benchtime 3x ./scanner/githubsource/
 	$(GO) test -count=1 -v -run TestAccuracyCorpus ./internal/corpus | grep accuracy
 	RUNS=3 ./scripts/bench.sh
 	./scripts/bench-git.sh

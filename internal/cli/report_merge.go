@@ -86,6 +86,11 @@ func readReport(path string) ([]scanner.Finding, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading report %s: %w", path, err)
 	}
+	return parseReport(path, data)
+}
+
+// parseReport parses a JSON array or JSON lines report named path.
+func parseReport(path string, data []byte) ([]scanner.Finding, error) {
 	trimmed := bytes.TrimSpace(data)
 	var fs []scanner.Finding
 	if len(trimmed) > 0 && trimmed[0] == '[' {

@@ -156,6 +156,29 @@ func (m *mirror) has(ctx context.Context, id string) bool {
 	return err == nil
 }
 
+// fetchCommit fetches one commit by id: a ref's old tip after a
+// force-push, which a fresh clone lacks. GitHub serves unreachable commits
+// until they are garbage-collected.
+func (m *mirror) fetchCommit(ctx context.Context, id string) bool {
+	if !isHexID(id) {
+		return false
+	}
+	_, err := m.git.run(ctx, m.dir, m.repo.CloneURL, "fetch", "--quiet", "--no-tags", "--no-write-fetch-head", "origin", id)
+	return err == nil && m.has(ctx, id)
+}
+
+func isHexID(s string) bool {
+	if len(s) != 40 && len(s) != 64 {
+		return false
+	}
+	for _, c := range s {
+		if !strings.ContainsRune("0123456789abcdef", c) {
+			return false
+		}
+	}
+	return true
+}
+
 // isAncestor reports whether a is an ancestor of b.
 func (m *mirror) isAncestor(ctx context.Context, a, b string) bool {
 	_, err := m.git.run(ctx, m.dir, m.repo.CloneURL, "merge-base", "--is-ancestor", a, b)

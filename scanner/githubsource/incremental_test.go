@@ -35,7 +35,13 @@ func TestIncrementalRuns(t *testing.T) {
 
 	// Nothing changed: nothing is scanned, not one byte read.
 	st, _ = LoadState(statePath)
+	before := len(h.gh.Requests())
 	again := h.run(h.options(f, st))
+	for _, r := range h.gh.Requests()[before:] {
+		if strings.HasPrefix(r, "POST ") || strings.Contains(r, "/info/refs") && !strings.Contains(r, "auth=Basic ") {
+			t.Errorf("unchanged org: %s (want only ref advertisements, with the token header)", strings.SplitN(r, " auth=", 2)[0])
+		}
+	}
 	if s := again.Summary; len(again.Findings) != 0 || s.Commits != 0 || s.Bytes != 0 || s.Unchanged != 3 || s.Scanned != 3 {
 		t.Errorf("unchanged org: %d findings, summary %+v", len(again.Findings), s)
 	}
@@ -105,5 +111,29 @@ func TestFailedRepoStateUntouched(t *testing.T) {
 	}
 	if got := st.Repos["acme/api"].Refs["refs/heads/main"]; got != before {
 		t.Errorf("state moved to %s for a repository that failed", got)
+	}
+}
+
+// Without --cache every run clones afresh, so a force-pushed ref's old tip
+// is fetched by id to find the merge base.
+func TestForcePushWithoutCache(t *testing.T) {
+	h := newHarness(t)
+	keyA, keyB, keyC := ghToken("nc-a"), ghToken("nc-b"), ghToken("nc-c")
+	h.gh.AddRepo(ghfake.Repo{Owner: "acme", Name: "api", IsOrg: true},
+		map[string]string{"a.env": "TOKEN=" + keyA + "\n"},
+		map[string]string{"b.env": "TOKEN=" + keyB + "\n"})
+	st := &State{Version: stateVersion, Repos: map[string]*RepoState{}}
+	o := h.options(Filter{Orgs: []string{"acme"}}, st)
+	o.CacheDir = ""
+	if first := h.run(o); len(first.Findings) != 2 {
+		t.Fatalf("first run: %d findings, want 2", len(first.Findings))
+	}
+	tip := h.gh.Push("acme", "api", map[string]string{"c.env": "TOKEN=" + keyC + "\n"}, true)
+	res := h.run(o)
+	if len(res.Findings) != 1 || res.Findings[0].Secret != keyC || res.Findings[0].Commit != tip || res.Summary.Commits != 1 {
+		t.Errorf("after a force-push: %d commits, findings %+v; want only keyC at %s", res.Summary.Commits, res.Findings, tip)
+	}
+	if !strings.Contains(strings.Join(res.Summary.Notes, "\n"), "force-pushed") {
+		t.Errorf("force-push not noted: %v", res.Summary.Notes)
 	}
 }

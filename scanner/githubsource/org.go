@@ -58,6 +58,9 @@ type Options struct {
 	// Download fetches log archives from the signed URLs the API
 	// redirects to; it must not add the token. nil: a plain client.
 	Download *http.Client
+	// GitHTTP reads ref advertisements from the clone host (nil: a plain
+	// client).
+	GitHTTP *http.Client
 	// Scan runs one source through the engine.
 	Scan func(ctx context.Context, src scanner.Source) (*scanner.Result, error)
 	Log  zerolog.Logger
@@ -222,6 +225,20 @@ type repoResult struct {
 
 func (o *Options) scanRepo(ctx context.Context, g *gitRunner, cache string, r Repo, prev *RepoState, note func(string, ...any)) (rr repoResult) {
 	log := o.Log.With().Str("repo", r.FullName).Logger()
+	if prev != nil && !o.Full {
+		// The cheap path: the server's refs equal what was scanned.
+		remote, err := remoteRefs(ctx, o.gitHTTP(), r.CloneURL, o.Token)
+		if err == nil && sameRefs(prev.Refs, remote) {
+			log.Debug().Msg("no ref changed since the last run (advertisement)")
+			st := *prev
+			st.ScannedAt = o.Now().UTC()
+			rr.state, rr.unchanged = &st, true
+			return o.actionsPart(ctx, r, rr, note)
+		}
+		if err != nil {
+			log.Debug().Str("err", g.scrub(err.Error())).Msg("ref advertisement not read; fetching")
+		}
+	}
 	m := &mirror{dir: cachePath(cache, r), repo: r, git: g}
 	if err := m.sync(ctx); err != nil {
 		if _, serr := os.Stat(m.dir); serr == nil && ctx.Err() == nil {
@@ -263,9 +280,10 @@ func (o *Options) scanRepo(ctx context.Context, g *gitRunner, cache string, r Re
 				if !ok || cur == old {
 					continue
 				}
+				present := m.has(ctx, old) || m.fetchCommit(ctx, old)
 				switch {
-				case !m.has(ctx, old):
-					note("%s: %s was rewritten and its old tip %.12s is not in the clone; its history is rescanned in full (keep --cache to rescan from the merge base)", r.FullName, name, old)
+				case !present:
+					note("%s: %s was rewritten and its old tip %.12s is neither in the clone nor on the server any more; its history is rescanned in full (keep --cache to rescan from the merge base)", r.FullName, name, old)
 				case !m.isAncestor(ctx, old, cur):
 					note("%s: %s was force-pushed (%.12s -> %.12s); rescanned from the merge base", r.FullName, name, old, cur)
 				}
@@ -295,19 +313,32 @@ func (o *Options) scanRepo(ctx context.Context, g *gitRunner, cache string, r Re
 			return rr
 		}
 	}
-	if o.ActionsLogs {
-		n, last, fs, bytes, err := o.scanActions(ctx, r, rr.state.LastRunID, note)
-		rr.runs, rr.bytes = n, rr.bytes+bytes
-		rr.findings = append(rr.findings, fs...)
-		if err != nil {
-			rr.err = fmt.Errorf("actions logs: %w", err)
-			return rr
-		}
-		if last > rr.state.LastRunID {
-			rr.state.LastRunID = last
-		}
+	return o.actionsPart(ctx, r, rr, note)
+}
+
+// actionsPart scans the Actions logs when asked to.
+func (o *Options) actionsPart(ctx context.Context, r Repo, rr repoResult, note func(string, ...any)) repoResult {
+	if !o.ActionsLogs {
+		return rr
+	}
+	n, last, fs, bytes, err := o.scanActions(ctx, r, rr.state.LastRunID, note)
+	rr.runs, rr.bytes = n, rr.bytes+bytes
+	rr.findings = append(rr.findings, fs...)
+	if err != nil {
+		rr.err = fmt.Errorf("actions logs: %w", err)
+		return rr
+	}
+	if last > rr.state.LastRunID {
+		rr.state.LastRunID = last
 	}
 	return rr
+}
+
+func (o *Options) gitHTTP() *http.Client {
+	if o.GitHTTP != nil {
+		return o.GitHTTP
+	}
+	return &http.Client{Timeout: 2 * time.Minute}
 }
 
 func sameRefs(a, b map[string]string) bool {

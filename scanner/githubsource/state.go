@@ -38,6 +38,11 @@ func LoadState(path string) (*State, error) {
 	if err != nil {
 		return nil, fmt.Errorf("reading state %s: %w", path, err)
 	}
+	return parseState(path, data)
+}
+
+func parseState(path string, data []byte) (*State, error) {
+	st := &State{Version: stateVersion, Repos: map[string]*RepoState{}}
 	if err := json.Unmarshal(data, st); err != nil {
 		return nil, fmt.Errorf("state %s is not a keytrail state file: %w", path, err)
 	}
@@ -46,6 +51,16 @@ func LoadState(path string) (*State, error) {
 	}
 	if st.Repos == nil {
 		st.Repos = map[string]*RepoState{}
+	}
+	for name, r := range st.Repos {
+		if r == nil {
+			return nil, fmt.Errorf("state %s: repository %q has no entry", path, name)
+		}
+		for ref, id := range r.Refs {
+			if !isHexID(id) {
+				return nil, fmt.Errorf("state %s: %s %s: %q is not a commit id", path, name, ref, id)
+			}
+		}
 	}
 	return st, nil
 }

@@ -90,7 +90,9 @@ func New(t testing.TB, token string) *Server {
 	backend := &cgi.Handler{
 		Path: git,
 		Args: []string{"http-backend"},
-		Env:  []string{"GIT_PROJECT_ROOT=" + s.ReposDir, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1"},
+		// GitHub serves any commit by id until it is garbage-collected.
+		Env: []string{"GIT_PROJECT_ROOT=" + s.ReposDir, "GIT_HTTP_EXPORT_ALL=1", "GIT_CONFIG_NOSYSTEM=1",
+			"GIT_CONFIG_COUNT=1", "GIT_CONFIG_KEY_0=uploadpack.allowAnySHA1InWant", "GIT_CONFIG_VALUE_0=true"},
 	}
 	want := "Basic " + base64.StdEncoding.EncodeToString([]byte("x-access-token:"+token))
 	s.Git = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
