@@ -34,6 +34,7 @@ bench: build
 	$(GO) test -count=1 -v -run TestAccuracyCorpus ./internal/corpus | grep accuracy
 	RUNS=3 ./scripts/bench.sh
 	./scripts/bench-git.sh
+	./scripts/bench-cloudtrail.sh
 
 # Precision, recall and F1 on labelled real code (CredData; see
 # BENCHMARKS.md). CORPUS=DIR points elsewhere; without a corpus it says so.
