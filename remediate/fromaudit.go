@@ -11,11 +11,17 @@ import (
 // FromAudit makes a plan from `keytrail audit` keys: revoke-now becomes
 // revoke, rotate becomes rotate, anything else none. opts are the options
 // every acting key gets (--distribute, --overlap, ...).
-func FromAudit(keys []audit.Key, opts Options, source string, now time.Time, planners map[string]Planner) (*Plan, []error) {
+//
+// hook, when set, returns the exec or webhook hook configured for a key
+// whose provider keytrail cannot remediate ("" for none).
+func FromAudit(keys []audit.Key, opts Options, source string, now time.Time, planners map[string]Planner, hook func(audit.Key) string) (*Plan, []error) {
 	p := &Plan{Version: PlanVersion, GeneratedAt: now.UTC(), Source: source, Keys: []KeyPlan{}}
 	var errs []error
 	for _, k := range keys {
-		kp := KeyPlan{Fingerprint: k.Fingerprint, Provider: strings.ToLower(k.Provider), KeyID: k.KeyID, Owner: k.Owner, Options: opts}
+		kp := KeyPlan{Fingerprint: k.Fingerprint, RuleID: k.RuleID, Provider: strings.ToLower(k.Provider), KeyID: k.KeyID, Owner: k.Owner, SecretSHA256: k.SecretSHA256, Options: opts}
+		if kp.KeyID == "" {
+			kp.KeyID = k.Hint // tokens have no id; the hint names them in plans and journals
+		}
 		if kp.Provider == "aws" {
 			kp.User = IAMUserFromARN(k.Owner)
 		}
@@ -31,15 +37,22 @@ func FromAudit(keys []audit.Key, opts Options, source string, now time.Time, pla
 		}
 		if kp.Action != ActionNone {
 			if _, ok := planners[kp.Provider]; !ok {
-				kp.Reason = fmt.Sprintf("%s; but keytrail cannot remediate %q keys, do it by hand", kp.Reason, k.Provider)
-				kp.Action = ActionNone
+				if h := hookFor(hook, k); h != "" && planners[HookProvider] != nil {
+					kp.Action, kp.Options = ActionRevoke, Options{Hook: h}
+					kp.Reason += "; revoked through the configured hook"
+				} else {
+					kp.Reason = fmt.Sprintf("%s; but keytrail cannot remediate %q keys, do it by hand (or name a [[remediate.hook]])", kp.Reason, k.Provider)
+					kp.Action = ActionNone
+				}
 			}
 		}
 		if kp.Action == ActionRotate && kp.Provider == "aws" && kp.User == "" {
 			kp.Reason = "rotation needs the owning IAM user, and the audit did not find it (owner " + orDash(k.Owner) + ")"
 			kp.Action = ActionNone
 		}
-		kp.Options = OptionsFor(kp.Action, opts)
+		if kp.Options.Hook == "" {
+			kp.Options = OptionsFor(kp.Action, opts)
+		}
 		if err := Fill(&kp, planners); err != nil {
 			errs = append(errs, fmt.Errorf("key %s: %w", k.KeyID, err))
 			kp.Action, kp.Reason, kp.Options, kp.Steps = ActionNone, err.Error(), Options{}, nil
@@ -87,4 +100,11 @@ func IAMUserFromARN(arn string) string {
 		rest = rest[i+1:]
 	}
 	return rest
+}
+
+func hookFor(hook func(audit.Key) string, k audit.Key) string {
+	if hook == nil {
+		return ""
+	}
+	return hook(k)
 }

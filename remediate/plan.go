@@ -35,15 +35,19 @@ type Plan struct {
 
 // KeyPlan is one key's action and the steps that carry it out.
 type KeyPlan struct {
-	Fingerprint string        `json:"fingerprint,omitempty"`
-	Provider    string        `json:"provider"`
-	KeyID       string        `json:"key_id"`
-	User        string        `json:"user,omitempty"` // the IAM user owning an AWS key
-	Owner       string        `json:"owner,omitempty"`
-	Action      string        `json:"action"`
-	Reason      string        `json:"reason,omitempty"`
-	Options     Options       `json:"options"`
-	Steps       []PlannedStep `json:"steps"`
+	Fingerprint string `json:"fingerprint,omitempty"`
+	RuleID      string `json:"rule_id,omitempty"`
+	Provider    string `json:"provider"`
+	KeyID       string `json:"key_id"`
+	User        string `json:"user,omitempty"` // the IAM user owning an AWS key
+	Owner       string `json:"owner,omitempty"`
+	// SecretSHA256 identifies a key that has no id (a token) without
+	// holding it: base64 SHA-256, as keytrail audit reports it.
+	SecretSHA256 string        `json:"secret_sha256,omitempty"`
+	Action       string        `json:"action"`
+	Reason       string        `json:"reason,omitempty"`
+	Options      Options       `json:"options"`
+	Steps        []PlannedStep `json:"steps"`
 }
 
 // Options tune a key's remediation.
@@ -55,6 +59,22 @@ type Options struct {
 	Force          bool      `json:"force,omitempty"`
 	RevokeSessions bool      `json:"revoke_sessions,omitempty"`
 	DeleteAfter    *Duration `json:"delete_after,omitempty"` // revoke: nil keeps the key, deactivated
+	// Hook, for a provider keytrail cannot revoke itself, is the exec:CMD
+	// or webhook:URL a [[remediate.hook]] names; it gets the key's
+	// identity (never the secret) and revokes it.
+	Hook string `json:"hook,omitempty"`
+}
+
+// HookProvider is the provider name key plans with a hook run under.
+const HookProvider = "hook"
+
+// ProviderOf is the provider that remediates kp: its own, or the hook
+// provider when a hook is named.
+func ProviderOf(kp KeyPlan) string {
+	if kp.Options.Hook != "" {
+		return HookProvider
+	}
+	return kp.Provider
 }
 
 // PlannedStep describes one step: what it means to do, the API calls it
@@ -121,7 +141,7 @@ func Fill(kp *KeyPlan, planners map[string]Planner) error {
 		kp.Steps = nil
 		return nil
 	}
-	p, ok := planners[kp.Provider]
+	p, ok := planners[ProviderOf(*kp)]
 	if !ok {
 		return &FieldError{"provider", fmt.Sprintf("%q: no remediator for this provider (have %s)", kp.Provider, names(planners))}
 	}

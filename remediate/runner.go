@@ -284,7 +284,7 @@ func (r *Runner) runKey(ctx context.Context, i int, kp KeyPlan, rp replayed, res
 		r.logf("key %s: FAILED: %v", kp.KeyID, err)
 		return res
 	}
-	prov, ok := r.Providers[kp.Provider]
+	prov, ok := r.Providers[ProviderOf(kp)]
 	if !ok {
 		return fail(fmt.Errorf("no remediator for provider %q", kp.Provider))
 	}
@@ -421,7 +421,7 @@ func (r *Runner) Rollback(ctx context.Context, recs []Record) ([]KeyResult, erro
 			out = append(out, res)
 			continue
 		}
-		prov, ok := r.Providers[kp.Provider]
+		prov, ok := r.Providers[ProviderOf(kp)]
 		if !ok {
 			res.Status, res.Error = "failed", fmt.Sprintf("no remediator for provider %q", kp.Provider)
 			out = append(out, res)

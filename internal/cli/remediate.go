@@ -25,6 +25,7 @@ import (
 	"github.com/keytrail/keytrail/remediate"
 	"github.com/keytrail/keytrail/remediate/awskeys"
 	"github.com/keytrail/keytrail/remediate/distribute"
+	"github.com/keytrail/keytrail/remediate/hook"
 )
 
 // remediateFlags are the options shared by plan, rotate, revoke, apply.
@@ -136,7 +137,7 @@ func remediateProviders(e *env) map[string]remediate.Provider {
 		},
 		Targets: deps,
 	}
-	return map[string]remediate.Provider{"aws": p}
+	return map[string]remediate.Provider{"aws": p, remediate.HookProvider: &hook.Provider{Deps: deps}}
 }
 
 func newRemediatePlanCmd(e *env, g *globalFlags) *cobra.Command {
@@ -159,7 +160,8 @@ func newRemediatePlanCmd(e *env, g *globalFlags) *cobra.Command {
 				return err
 			}
 			provs := remediateProviders(e)
-			p, errs := remediate.FromAudit(keys, f.options(cmd), from, time.Now(), remediate.Planners(provs))
+			p, errs := remediate.FromAudit(keys, f.options(cmd), from, time.Now(), remediate.Planners(provs),
+				func(k audit.Key) string { return cfg.HookFor(k.RuleID, k.Provider) })
 			// The [policy] table's overlap and grace (per environment) apply
 			// unless the flags say otherwise.
 			pol := cfg.AuditPolicy()

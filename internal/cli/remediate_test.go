@@ -128,3 +128,33 @@ func TestRemediateBadInputs(t *testing.T) {
 		}
 	}
 }
+
+// A provider keytrail cannot revoke goes to the hook .keytrail.toml
+// names for its rule or provider, with the key's identity only.
+func TestRemediateHookForOtherProviders(t *testing.T) {
+	dir := t.TempDir()
+	got := filepath.Join(dir, "hook.json")
+	cfg := filepath.Join(dir, "keytrail.toml")
+	write(t, cfg, "[[remediate.hook]]\nprovider = \"slack\"\nrevoke = \"exec:cat > "+got+"\"\n")
+	in := filepath.Join(dir, "audit.json")
+	write(t, in, `{"keys":[{"fingerprint":"fp-slack","rule_id":"slack-bot-token","provider":"slack","hint":"xoxb-…wxyz","secret_sha256":"c2hhMjU2LW9mLXRoZS10b2tlbg==","status":"active","risk":"high","reasons":["leaked in a public repo"],"recommendation":"revoke-now"},
+	 {"fingerprint":"fp-stripe","rule_id":"stripe-key","provider":"stripe","hint":"sk_live_…abcd","status":"active","risk":"high","reasons":[],"recommendation":"revoke-now"}]}`)
+	plan := filepath.Join(dir, "plan.json")
+	if r := run(t, "", "remediate", "plan", "--from", in, "--config", cfg, "-o", plan); r.code != 0 {
+		t.Fatalf("plan: %d %s", r.code, r.stderr)
+	}
+	r := run(t, "", "remediate", "apply", plan, "--config", cfg, "--yes", "--journal", filepath.Join(dir, "j"))
+	if r.code != 0 || !strings.Contains(r.stdout, "revoke xoxb-…wxyz: done") || !strings.Contains(r.stdout, "none sk_live_…abcd: skipped") {
+		t.Fatalf("apply: %d %s %s", r.code, r.stdout, r.stderr)
+	}
+	var ev map[string]string
+	data, _ := os.ReadFile(got)
+	if err := json.Unmarshal(data, &ev); err != nil || ev["event"] != "revoke" || ev["secret_sha256"] != "c2hhMjU2LW9mLXRoZS10b2tlbg==" || ev["rule_id"] != "slack-bot-token" {
+		t.Fatalf("hook got %s (%v)", data, err)
+	}
+	// A bad hook in the config is named.
+	write(t, cfg, "[[remediate.hook]]\nprovider = \"slack\"\nrevoke = \"ftp://x\"\n")
+	if r := run(t, "", "remediate", "plan", "--from", in, "--config", cfg); r.code != 2 || !strings.Contains(r.stderr, "remediate.hook[0].revoke") {
+		t.Fatalf("bad hook: %d %s", r.code, r.stderr)
+	}
+}

@@ -8,6 +8,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/keytrail/keytrail/audit"
 	"github.com/keytrail/keytrail/rules"
@@ -26,6 +27,9 @@ type Config struct {
 	Allowlist rules.Allowlist `toml:"allowlist"`
 	// Policy is the key-age policy `keytrail audit` applies.
 	Policy audit.Policy `toml:"policy"`
+	// Remediate names revocation hooks for providers keytrail cannot
+	// revoke itself ([[remediate.hook]]).
+	Remediate Remediate `toml:"remediate"`
 	// Warnings say what of a converted gitleaks config was not carried
 	// over exactly; empty for keytrail configs.
 	Warnings []string `toml:"-"`
@@ -66,6 +70,9 @@ func Load(path string) (*Config, error) {
 		return nil, fmt.Errorf("config %s: field allowlist: %w", path, err)
 	}
 	if err := c.Policy.Validate(); err != nil {
+		return nil, fmt.Errorf("config %s: %w", path, err)
+	}
+	if err := c.Remediate.Validate(); err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
 	switch c.Extends {
@@ -135,6 +142,51 @@ func (c *Config) GlobalAllowlist() *rules.Allowlist {
 		return nil
 	}
 	return &c.Allowlist
+}
+
+// Remediate is the [remediate] table.
+type Remediate struct {
+	Hooks []RemediateHook `toml:"hook"`
+}
+
+// RemediateHook sends the identity of leaked keys of a rule (or of a
+// provider) to a command or webhook that revokes them.
+type RemediateHook struct {
+	Rule     string `toml:"rule"`
+	Provider string `toml:"provider"`
+	Revoke   string `toml:"revoke"` // exec:CMD or webhook:URL
+}
+
+// Validate names the first wrong hook.
+func (r Remediate) Validate() error {
+	for i, h := range r.Hooks {
+		if h.Rule == "" && h.Provider == "" {
+			return fmt.Errorf("remediate.hook[%d]: needs rule or provider", i)
+		}
+		if !strings.HasPrefix(h.Revoke, "exec:") && !strings.HasPrefix(h.Revoke, "webhook:") || len(h.Revoke) < 7 {
+			return fmt.Errorf("remediate.hook[%d].revoke: %q is not exec:CMD or webhook:URL", i, h.Revoke)
+		}
+	}
+	return nil
+}
+
+// HookFor returns the revoke hook for a key of this rule and provider: a
+// hook naming the rule wins over one naming the provider.
+func (c *Config) HookFor(rule, provider string) string {
+	if c == nil {
+		return ""
+	}
+	for _, h := range c.Remediate.Hooks {
+		if h.Rule != "" && h.Rule == rule {
+			return h.Revoke
+		}
+	}
+	for _, h := range c.Remediate.Hooks {
+		if h.Rule == "" && strings.EqualFold(h.Provider, provider) {
+			return h.Revoke
+		}
+	}
+	return ""
 }
 
 // AuditPolicy returns the [policy] table with defaults filled in.

@@ -235,3 +235,19 @@ type Snapshotter interface {
 	// Snapshot returns {"previous_version": <the version now current>}.
 	Snapshot(ctx context.Context) (Receipt, error)
 }
+
+// Send delivers a JSON document to an exec:CMD (on stdin) or webhook:URL
+// (signed POST) hook: what revocation hooks for other providers get.
+func Send(ctx context.Context, spec string, d Deps, doc any) error {
+	t, err := Parse(spec, d)
+	if err != nil {
+		return err
+	}
+	switch t := t.(type) {
+	case *execTarget:
+		return t.run(ctx, doc, "")
+	case *webhook:
+		return t.post(ctx, doc, "")
+	}
+	return fmt.Errorf("%q: a hook is exec:CMD or webhook:URL", spec)
+}

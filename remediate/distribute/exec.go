@@ -21,7 +21,7 @@ func (t *execTarget) Calls() []string {
 	return []string{fmt.Sprintf("exec: sh -c %q (credential as JSON on stdin)", t.cmd)}
 }
 
-func (t *execTarget) run(ctx context.Context, p payload, secret string) error {
+func (t *execTarget) run(ctx context.Context, p any, secret string) error {
 	body, err := json.Marshal(p)
 	if err != nil {
 		return err

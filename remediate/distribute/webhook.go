@@ -57,12 +57,15 @@ func Sign(key, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-func (t *webhook) post(ctx context.Context, p payload, secret string) error {
+func (t *webhook) post(ctx context.Context, p any, secret string) error {
 	key := getenv(t.deps)(WebhookSecretEnv)
 	if key == "" {
 		return fmt.Errorf("%s: $%s is empty; the webhook's HMAC key comes from it", t.spec, WebhookSecretEnv)
 	}
-	p.SentAt = time.Now().UTC().Format(time.RFC3339)
+	if pl, ok := p.(payload); ok {
+		pl.SentAt = time.Now().UTC().Format(time.RFC3339)
+		p = pl
+	}
 	body, err := json.Marshal(p)
 	if err != nil {
 		return err
