@@ -28,8 +28,10 @@ mapfile -t FILES < <(find "$TRAIL" -name '*.json.gz' | sort)
 KEY=$(head -1 "$KEYS/keys.env" | awk '{print $3}')
 echo "== ${#FILES[@]} files, $(du -sh "$TRAIL" | cut -f1) gzipped, $MB MB uncompressed; $(grep -c . "$KEYS/keys.env") key ids audited"
 measure() { # label cmd...
+  local label=$1
+  shift
   /usr/bin/time -v "$@" 2>"$B/time.txt" >"$B/out.txt" || true
-  awk -v l="$1" -F': ' '/Elapsed \(wall/ {w=$2} /User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {r=$2}
+  awk -v l="$label" -F': ' '/Elapsed \(wall/ {w=$2} /User time/ {u=$2} /System time/ {s=$2} /Maximum resident/ {r=$2}
     END {printf "%-10s wall %s  user %ss  sys %ss  peak RSS %.0f MB\n", l, w, u, s, r/1024}' "$B/time.txt"
 }
 for i in $(seq "$RUNS"); do
