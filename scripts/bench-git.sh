@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Benchmark `keytrail scan git` against gitleaks v8.30.1 on a large,
-# reproducible history built without network from $(go env GOROOT)/src.
+# reproducible history built without network from $(go env GOROOT)/src,
+# and on gitleaks' own history from $BUNDLE (a git bundle; see
+# BENCHMARKS.md), with `git log -p -U0 --all` timed on each for scale.
 #
 #   scripts/bench-git.sh            # COMMITS=20000 by default
 #   COMMITS=5000 scripts/bench-git.sh
@@ -182,47 +184,78 @@ echo "repository: $REPO: $(git -C "$REPO" rev-list --all | wc -l) commits, $(git
 
 # found FILE: how many planted keys appear in a report.
 found() { local n=0; while read -r t; do grep -qF "$t" "$1" && n=$((n + 1)); done <"$PLANTED"; echo "$n"; }
-# timed NAME CMD...: wall seconds and peak RSS (MB) into $NAME_s / $NAME_mb.
+# timed NAME CMD...: wall seconds, CPU seconds (user+sys, children
+# included) and peak RSS (MB) into $NAME_s / $NAME_cpu / $NAME_mb. CPU time
+# is steadier than wall time on a loaded machine.
 timed() {
 	local name=$1; shift
 	/usr/bin/time -v -o "$BENCH/git-$name.time" "$@" >/dev/null 2>"$BENCH/git-$name.stderr" || true
 	eval "${name}_s=$(awk -F': ' '/Elapsed \(wall clock\)/{n=split($2,a,":"); s=0; for(i=1;i<=n;i++) s=s*60+a[i]; print s}' "$BENCH/git-$name.time")"
+	eval "${name}_cpu=$(awk -F': ' '/User time|System time/{s+=$2} END{printf "%.2f", s}' "$BENCH/git-$name.time")"
 	eval "${name}_mb=$(awk -F': ' '/Maximum resident/{printf "%.0f", $2/1024}' "$BENCH/git-$name.time")"
 }
 
-# Warm the page cache so neither tool pays for the first read.
-git -C "$REPO" cat-file --batch-all-objects --batch-check >/dev/null
+# compare LABEL REPO: keytrail (and, with FULL_BLOBS=1, its --full-blobs
+# path), gitleaks and `git log -p -U0 --all` on one repository.
+compare() {
+	local label=$1 repo=$2
+	# Warm the page cache so no tool pays for the first read.
+	git -C "$repo" cat-file --batch-all-objects --batch-check >/dev/null
+	timed kt "$KEYTRAIL" scan git --no-progress --show-secrets -f json -o "$BENCH/git-kt.json" "$repo"
+	timed gl "$GITLEAKS" git --no-banner --report-format json --report-path "$BENCH/git-gl.json" "$repo"
+	timed lp git -C "$repo" log -p -U0 --all
+	printf '\n%s\n' "$label"
+	printf '  %-22s %7ss wall %7ss cpu %6s MB  %s\n' keytrail "$kt_s" "$kt_cpu" "$kt_mb" "$(planted kt)"
+	if [ -n "${FULL_BLOBS:-}" ]; then
+		timed kf "$KEYTRAIL" scan git --full-blobs --no-progress --show-secrets -f json -o "$BENCH/git-kf.json" "$repo"
+		printf '  %-22s %7ss wall %7ss cpu %6s MB  %s\n' "keytrail --full-blobs" "$kf_s" "$kf_cpu" "$kf_mb" "$(planted kf)"
+	fi
+	printf '  %-22s %7ss wall %7ss cpu %6s MB  %s\n' gitleaks "$gl_s" "$gl_cpu" "$gl_mb" "$(planted gl)"
+	printf '  %-22s %7ss wall %7ss cpu %6s MB\n' "git log -p -U0 --all" "$lp_s" "$lp_cpu" "$lp_mb"
+	awk -v a="$kt_s" -v b="$gl_s" -v c="$kt_cpu" -v d="$gl_cpu" 'BEGIN{ if (a > 0 && c > 0) printf "  keytrail is %.1fx faster than gitleaks (wall), %.1fx (cpu)\n", b/a, d/c }'
+}
+planted() {
+	if [ -n "${PLANTED:-}" ]; then echo "found $(found "$BENCH/git-$1.json")/$nplanted planted keys"; fi
+}
 
-timed kt "$KEYTRAIL" scan git --no-progress --show-secrets -f json -o "$BENCH/git-kt.json" "$REPO"
-timed gl "$GITLEAKS" git --no-banner --report-format json --report-path "$BENCH/git-gl.json" "$REPO"
-kt_found=$(found "$BENCH/git-kt.json")
-gl_found=$(found "$BENCH/git-gl.json")
+compare "synthetic history ($COMMITS commits)" "$REPO"
 
-printf '\nfull history (%s commits)\n' "$COMMITS"
-printf '  %-10s %8ss  %6s MB  found %s/%s planted keys\n' keytrail "$kt_s" "$kt_mb" "$kt_found" "$nplanted"
-printf '  %-10s %8ss  %6s MB  found %s/%s planted keys\n' gitleaks "$gl_s" "$gl_mb" "$gl_found" "$nplanted"
-awk -v a="$kt_s" -v b="$gl_s" 'BEGIN{ if (a > 0) printf "  keytrail is %.1fx faster than gitleaks\n", b/a }'
+# A real history: gitleaks' own, from the bundle kept outside the repo.
+BUNDLE=${BUNDLE:-/work/shared/bench/gitleaks-history.bundle}
+REAL=$BENCH/gitleaks-history.git
+if [ ! -d "$REAL" ] && [ -f "$BUNDLE" ]; then
+	git clone -q --mirror "$BUNDLE" "$REAL"
+fi
+if [ -d "$REAL" ]; then
+	PLANTED='' compare "real history: gitleaks' own ($(git -C "$REAL" rev-list --all | wc -l) commits)" "$REAL"
+else
+	printf '\nreal history skipped: no bundle at %s (set BUNDLE=)\n' "$BUNDLE"
+fi
 
 KT_ABS=$(cd "$(dirname "$KEYTRAIL")" && pwd)/$(basename "$KEYTRAIL")
-# Staged scan, as a pre-commit hook runs it: one new file with a key.
-t=$(head -1 "$PLANTED")
-printf 'STAGED_TOKEN = "%s"\n' "$t" >"$REPO/bench_staged.py"
-git -C "$REPO" add bench_staged.py
-runs=10
-staged() { # NAME CMD...: mean wall ms over $runs runs
-	local name=$1; shift
+GL_ABS=$PWD/$GITLEAKS
+# Staged scan, as a pre-commit hook runs it: a small repository (a few
+# files, one commit) with one new file staged that holds a key.
+SMALL=$BENCH/staged-small
+rm -rf "$SMALL"
+git init -q -b main "$SMALL"
+for f in main.go util.go README.md; do cp "$(go env GOROOT)/src/strings/strings.go" "$SMALL/$f"; done
+git -C "$SMALL" add . && git -C "$SMALL" -c user.name=b -c user.email=b@example.com commit -qm init
+printf 'STAGED_TOKEN = "%s"\n' "$(head -1 "$PLANTED")" >"$SMALL/bench_staged.py"
+git -C "$SMALL" add bench_staged.py
+runs=20
+staged() { # CMD...: mean wall ms over $runs runs
 	local start end
+	"$@" >/dev/null 2>&1 || true # warm up
 	start=$(date +%s%N)
 	for _ in $(seq $runs); do "$@" >/dev/null 2>&1 || true; done
 	end=$(date +%s%N)
 	echo $(((end - start) / runs / 1000000))
 }
-kt_ms=$(cd "$REPO" && staged kt "$KT_ABS" scan git --staged --no-progress)
-gl_ms=$(cd "$REPO" && staged gl "$OLDPWD/$GITLEAKS" git --staged --pre-commit --no-banner)
-(cd "$REPO" && "$KT_ABS" scan git --staged --no-progress >/dev/null 2>&1) && kt_st=missed || kt_st=found
-(cd "$REPO" && "$OLDPWD/$GITLEAKS" git --staged --pre-commit --no-banner >/dev/null 2>&1) && gl_st=missed || gl_st=found
-git -C "$REPO" rm -q --cached bench_staged.py
-rm -f "$REPO/bench_staged.py"
-printf '\nstaged (one new file, mean of %d runs)\n' "$runs"
+kt_ms=$(cd "$SMALL" && staged "$KT_ABS" scan git --staged --no-progress)
+gl_ms=$(cd "$SMALL" && staged "$GL_ABS" git --staged --pre-commit --no-banner)
+(cd "$SMALL" && "$KT_ABS" scan git --staged --no-progress >/dev/null 2>&1) && kt_st=missed || kt_st=found
+(cd "$SMALL" && "$GL_ABS" git --staged --pre-commit --no-banner >/dev/null 2>&1) && gl_st=missed || gl_st=found
+printf '\nstaged (small repository, one new file, mean of %d runs)\n' "$runs"
 printf '  %-10s %6s ms  key %s\n' keytrail "$kt_ms" "$kt_st"
 printf '  %-10s %6s ms  key %s\n' gitleaks "$gl_ms" "$gl_st"
