@@ -201,13 +201,19 @@ func encodedWords(data []byte, from, to int, fn func(s, e int)) {
 // scanDecoded finds and scans encoded words in data[from:to], recursing
 // into decoded text while depth allows. Matches are placed at the encoded
 // word (offsets relative to data).
-func (w *Worker) scanDecoded(data []byte, from, to, depth int, chain string) []rawMatch {
+func (w *Worker) scanDecoded(data []byte, from, to, depth int, chain string, delta *deltaState) []rawMatch {
 	if depth <= 0 {
 		return nil
 	}
 	var out []rawMatch
 	encodedWords(data, from, to, func(start, end int) {
 		ew := encodedWord{start, end}
+		if delta != nil {
+			if delta.unchanged(start-1, end+1) {
+				return
+			}
+			delta.note(-1, start, end)
+		}
 		dec, kind := decodeWord(data[ew.start:ew.end])
 		if kind == "" {
 			return
@@ -216,8 +222,8 @@ func (w *Worker) scanDecoded(data []byte, from, to, depth int, chain string) []r
 		if chain != "" {
 			label = chain + ">" + kind
 		}
-		found := w.matchRules(dec, 0, len(dec))
-		found = append(found, w.scanDecoded(dec, 0, len(dec), depth-1, label)...)
+		found := w.matchRules(dec, 0, len(dec), nil)
+		found = append(found, w.scanDecoded(dec, 0, len(dec), depth-1, label, nil)...)
 		for _, m := range found {
 			if m.decoded == "" {
 				m.decoded = label

@@ -113,6 +113,7 @@ func (e *Engine) Rules() []*rules.Rule { return e.rules }
 // Worker holds one goroutine's reusable buffers.
 type Worker struct {
 	e      *Engine
+	delta  *deltaState // set while scanning a delta item's window
 	buf    []byte
 	hits   [][]int // per rule: keyword hit offsets in the current window
 	active []int   // rules with hits in the current window
@@ -151,7 +152,14 @@ type rawMatch struct {
 // used for path allowlists and in the findings. A read error ends the scan
 // of this item but the findings before it are returned with the error.
 func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool) ([]Finding, int64, error) {
+	return w.ScanDelta(ctx, path, r, sniff, nil)
+}
+
+// ScanDelta is Scan for an item described as an edit of scanned content
+// (see Delta); d may be nil.
+func (w *Worker) ScanDelta(ctx context.Context, path string, r io.Reader, sniff bool, d *Delta) ([]Finding, int64, error) {
 	e := w.e
+	defer func() { w.delta = nil }()
 	if e.opts.Allowlist != nil && e.opts.Allowlist.AllowsPath(path) {
 		return nil, 0, nil
 	}
@@ -214,7 +222,24 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 		if !eof {
 			ownedTo = len(data) - half
 		}
+		if d != nil {
+			if first := base == 0; first && eof && w.delta == nil && len(d.Unchanged) > 0 {
+				w.delta = &deltaState{d: d, n: len(data), spans: d.Unchanged}
+			} else {
+				// More than one window: scan it whole.
+				w.delta = nil
+				d.Full = true
+			}
+		}
 		found := w.scanWindow(data, ownedFrom, ownedTo)
+		if w.delta != nil {
+			w.delta.finish(data, func(i int) string {
+				if i < 0 {
+					return ""
+				}
+				return e.rules[i].ID
+			})
+		}
 		for i := range found {
 			found[i].start += base
 			found[i].sec += base
@@ -344,15 +369,16 @@ func lineAround(data []byte, s, e int) string {
 // scanWindow runs the keyword prefilter over data and the triggered rules'
 // regexes near each hit. Only matches starting in [from, to) are kept.
 func (w *Worker) scanWindow(data []byte, from, to int) []rawMatch {
-	out := w.matchRules(data, from, to)
+	out := w.matchRules(data, from, to, w.delta)
 	if d := w.e.opts.DecodeDepth; d > 0 {
-		out = append(out, w.scanDecoded(data, from, to, d, "")...)
+		out = append(out, w.scanDecoded(data, from, to, d, "", w.delta)...)
 	}
 	return out
 }
 
-// matchRules is one prefilter + regex pass over data.
-func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
+// matchRules is one prefilter + regex pass over data. With a delta, hits
+// whose region is as in the base are skipped.
+func (w *Worker) matchRules(data []byte, from, to int, delta *deltaState) []rawMatch {
 	e := w.e
 	w.active = w.active[:0]
 	e.kw.Each(data, func(kw, start int) {
@@ -364,6 +390,20 @@ func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 		}
 	})
 	var out []rawMatch
+	find := func(ri, regStart, regEnd int) {
+		for _, m := range e.rules[ri].FindAll(data[regStart:regEnd], true) {
+			abs := regStart + m.Start
+			if abs < from || abs >= to {
+				continue
+			}
+			m.Start += regStart
+			m.End += regStart
+			m.SecretStart += regStart
+			m.SecretEnd += regStart
+			out = append(out, rawMatch{rule: ri, m: m, start: int64(abs), sec: int64(m.SecretStart)})
+		}
+	}
+	var skipped []rerunSpan // delta: regions as in the base
 	for _, ri := range w.active {
 		r := e.rules[ri]
 		hits := w.hits[ri]
@@ -373,23 +413,26 @@ func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 		}
 		regStart, regEnd := -1, -1
 		flush := func() {
-			if regStart < 0 {
-				return
-			}
-			for _, m := range r.FindAll(data[regStart:regEnd], true) {
-				abs := regStart + m.Start
-				if abs < from || abs >= to {
-					continue
-				}
-				m.Start += regStart
-				m.End += regStart
-				m.SecretStart += regStart
-				m.SecretEnd += regStart
-				out = append(out, rawMatch{rule: ri, m: m, start: int64(abs), sec: int64(m.SecretStart)})
+			if regStart >= 0 {
+				find(ri, regStart, regEnd)
 			}
 		}
 		for _, h := range hits {
 			s, en := region(data, h, r.Context, r.Multiline, r.SpansLines())
+			if delta != nil {
+				// The bytes that decided the region: its ends and the
+				// delimiters just outside them, and for rules that
+				// span lines everything region read within Context.
+				lo, hi := s-1, en+1
+				if r.SpansLines() {
+					lo, hi = min(lo, h-r.Context), max(hi, h+r.Context)
+				}
+				if delta.unchanged(lo, hi) {
+					skipped = append(skipped, rerunSpan{ri, s, en})
+					continue
+				}
+				delta.note(ri, s, en)
+			}
 			// Merge overlapping regions, but not into one huge span: Go's
 			// regexp is fastest on small inputs, and on a long line with
 			// many hits a merged region could be the whole window.
@@ -404,6 +447,22 @@ func (w *Worker) matchRules(data []byte, from, to int) []rawMatch {
 		}
 		flush()
 		w.hits[ri] = hits[:0]
+	}
+	if len(skipped) > 0 && len(out) > 0 {
+		// A new match can be one that another rule's match, unchanged
+		// from the base, overrides (a provider format over a generic
+		// rule): regions a new match overlaps run again, so the two meet
+		// in toFindings as in a whole scan.
+		spans := make([][2]int64, 0, len(out))
+		for _, m := range out {
+			spans = append(spans, m.matchSpan())
+		}
+		for _, sk := range skipped {
+			if overlapsAny([2]int64{int64(sk.from), int64(sk.to)}, spans) {
+				delta.note(sk.rule, sk.from, sk.to)
+				find(sk.rule, sk.from, sk.to)
+			}
+		}
 	}
 	// Overlapping regions of one rule can yield the same match twice.
 	sort.Slice(out, func(i, j int) bool {

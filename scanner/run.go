@@ -154,7 +154,7 @@ func (s *Scanner) scanItem(ctx context.Context, w *Worker, it Item) ([]Finding, 
 		return nil, 0, err
 	}
 	defer rc.Close()
-	return w.Scan(ctx, it.Path, rc, !it.SkipSniff)
+	return w.ScanDelta(ctx, it.Path, rc, !it.SkipSniff, it.Delta)
 }
 
 // ScanReader scans one reader outside any source, for tests and callers

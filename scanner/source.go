@@ -23,6 +23,10 @@ type Item struct {
 	Key string
 	// SkipSniff scans the item even if it looks binary.
 	SkipSniff bool
+	// Delta, when set, describes the content as an edit of content
+	// already scanned; Open may fill it in and the engine records on it
+	// what it looked at again (see Delta).
+	Delta *Delta
 }
 
 // Provenance is where in history an item came from.

@@ -50,6 +50,7 @@ pre-commit hook.`,
 	fl.StringVar(&opts.SinceCommit, "since-commit", "", "scan only what the commits after this one add, up to HEAD")
 	fl.BoolVar(&opts.Staged, "staged", false, "scan only staged changes (the index against HEAD), for pre-commit hooks")
 	fl.BoolVar(&opts.AllLocations, "all-locations", false, "list every commit and path where a secret was introduced")
+	fl.BoolVar(&opts.FullBlobs, "full-blobs", false, "scan every blob version whole, not only what it adds to its parent version (slower; same findings)")
 	fl.BoolVar(&opts.Submodules, "submodules", false, "also scan the history of checked-out submodules")
 	fl.StringVar(&opts.Backend, "git-backend", gitsource.BackendAuto, "how to read the repository: auto (git binary if on PATH), git, go-git")
 	cmd.MarkFlagsMutuallyExclusive("range", "since-commit", "staged")

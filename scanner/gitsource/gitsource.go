@@ -47,6 +47,7 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"sync"
 	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -96,6 +97,10 @@ type Options struct {
 	// as in a range, a finding is kept only where its secret is new. Ids
 	// this clone does not have are ignored.
 	Exclude []string
+	// FullBlobs scans every blob version whole instead of what it adds
+	// to its parent version (see delta.go): the fallback, and the
+	// reference the delta scan is tested against.
+	FullBlobs bool
 }
 
 // Source is a git history source. Use New; a Source is used for one scan.
@@ -118,6 +123,12 @@ type Source struct {
 	// commits_containing.
 	events      map[string][]pathEvent
 	firstParent []int32
+	// Delta scanning (nil lines: off). deltas and deltaOrder are written
+	// by the prefetch reader and read by Finalize.
+	lines      *lineCache
+	deltaMu    sync.Mutex
+	deltas     map[plumbing.Hash]*blobDelta
+	deltaOrder []plumbing.Hash
 	// done and total commits, read by the progress display.
 	doneCommits, totalCommits atomic.Int64
 }
@@ -132,6 +143,8 @@ type Stats struct {
 	Commits int
 	Blobs   int
 	Backend string
+	// DeltaBlobs were scanned for what they add to their parent version.
+	DeltaBlobs int
 }
 
 // intro is one introduction of a blob: a commit (index into commits, or

@@ -71,7 +71,9 @@ func (o *objectEmitter) prefetch() *prefetcher {
 	return o.pf
 }
 
-func (o *objectEmitter) blob(id plumbing.Hash, p string, commit plumbing.Hash) error {
+// blob emits blob id, first seen at path p in commit; base is its parent
+// version there (zero if none), for a delta scan.
+func (o *objectEmitter) blob(id plumbing.Hash, p string, commit, base plumbing.Hash) error {
 	if o.prefetch() == nil {
 		return o.emit(o.s.blobItem(o.b, id, p, commit))
 	}
@@ -81,7 +83,9 @@ func (o *objectEmitter) blob(id plumbing.Hash, p string, commit plumbing.Hash) e
 			// (and reports a missing object as before).
 			return o.emit(o.s.blobItem(o.b, id, p, commit))
 		}
-		return o.emit(o.s.memBlobItem(id, p, f.data))
+		it := o.s.memBlobItem(id, p, f.data)
+		o.s.deltaItem(&it, id, p, base, f.data)
+		return o.emit(it)
 	})
 }
 
@@ -110,6 +114,41 @@ func (o *objectEmitter) finish() error {
 		return nil
 	}
 	return o.pf.finish()
+}
+
+// deltaItem keeps the line hashes of a text blob just read and, when its
+// base version was scanned under the same path, makes it a delta item.
+// It runs on the prefetch reader, in read order: a base is always read,
+// and hashed, before the versions made from it.
+func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base plumbing.Hash, data []byte) {
+	if s.lines == nil || bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
+		return
+	}
+	if s.opts.MaxBlobSize > 0 && int64(len(data)) > s.opts.MaxBlobSize {
+		return
+	}
+	hb := s.lines.hashLines(data)
+	s.lines.put(&blobLines{id: id, path: p, hashes: hb})
+	if base.IsZero() {
+		return
+	}
+	bl := s.lines.get(base)
+	if bl == nil || bl.path != p {
+		return
+	}
+	bd := &blobDelta{base: base}
+	s.deltaMu.Lock()
+	s.deltas[id] = bd
+	s.deltaOrder = append(s.deltaOrder, id)
+	s.stats.DeltaBlobs++
+	s.deltaMu.Unlock()
+	it.Delta = &bd.d
+	open := it.Open
+	it.Open = func(ctx context.Context) (io.ReadCloser, error) {
+		// The alignment runs here, on a scan worker, not on the reader.
+		bd.runs, bd.d.Unchanged = deltaSpans(data, alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
+		return open(ctx)
+	}
 }
 
 // memBlobItem is a blob whose content has already been read.

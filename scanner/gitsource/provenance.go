@@ -35,6 +35,7 @@ func (s *Source) Finalize(ctx context.Context, fs []scanner.Finding) ([]scanner.
 		}
 		own = append(own, f)
 	}
+	own = s.inheritFindings(own)
 	res, err := s.finalizeOwn(ctx, own)
 	if err != nil {
 		return nil, err
@@ -62,6 +63,56 @@ func (s *Source) Finalize(ctx context.Context, fs []scanner.Finding) ([]scanner.
 		}
 	}
 	return out, nil
+}
+
+// inheritFindings adds to the findings of each blob scanned as a delta
+// those of its base version it still holds (see delta.go), bases first:
+// a base was read, so listed, before the versions made from it.
+func (s *Source) inheritFindings(fs []scanner.Finding) []scanner.Finding {
+	if len(s.deltaOrder) == 0 {
+		return fs
+	}
+	byBlob := map[string][]scanner.Finding{}
+	for _, f := range fs {
+		k := f.Meta["item_key"]
+		if !strings.HasPrefix(k, "msg:") {
+			byBlob[k] = append(byBlob[k], f)
+		}
+	}
+	type fkey struct {
+		rule, secret string
+		line, col    int
+	}
+	for _, id := range s.deltaOrder {
+		bd := s.deltas[id]
+		base := byBlob[bd.base.String()]
+		if len(base) == 0 {
+			continue
+		}
+		inh := inherit(base, bd)
+		if len(inh) == 0 {
+			continue
+		}
+		k := id.String()
+		own := byBlob[k]
+		seen := make(map[fkey]bool, len(own))
+		for _, f := range own {
+			seen[fkey{f.RuleID, f.Secret, f.Line, f.Column}] = true
+		}
+		for _, f := range inh {
+			fk := fkey{f.RuleID, f.Secret, f.Line, f.Column}
+			if seen[fk] {
+				continue
+			}
+			seen[fk] = true
+			f.Meta = cloneMeta(f.Meta)
+			f.Meta["item_key"] = k
+			own = append(own, f)
+			fs = append(fs, f)
+		}
+		byBlob[k] = own
+	}
+	return fs
 }
 
 // candidate is one place a finding's secret was introduced.

@@ -27,6 +27,10 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 	if s.opts.Staged {
 		return s.stagedItems(ctx, b, emit, report)
 	}
+	if !s.opts.FullBlobs {
+		s.lines = newLineCache()
+		s.deltas = map[plumbing.Hash]*blobDelta{}
+	}
 	tips, exclude, err := s.selectTips(ctx, b)
 	if err != nil {
 		return err
@@ -46,7 +50,9 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 	}
 	s.stats.Commits = len(s.commits)
 	s.totalCommits.Store(int64(len(s.commits)))
-	wantPre := s.rangeSet
+	// Pre-images name each blob's parent version: the base a delta scan
+	// needs, and what range scans compare findings against.
+	wantPre := s.rangeSet || s.lines != nil
 	ob := s.objectEmitter(ctx, b, emit)
 	err = b.diffs(ctx, s.commits, wantPre, report, func(i int, chs []change) error {
 		c := s.commits[i]
@@ -67,10 +73,14 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 			if seen && hasIntro(prev, int32(i), p) {
 				continue
 			}
-			s.blobs[ch.blob] = append(prev, intro{commit: int32(i), path: p, pre: ch.pre})
+			in := intro{commit: int32(i), path: p}
+			if s.rangeSet {
+				in.pre = ch.pre
+			}
+			s.blobs[ch.blob] = append(prev, in)
 			if !seen {
 				s.stats.Blobs++
-				if err := ob.blob(ch.blob, p, c.id); err != nil {
+				if err := ob.blob(ch.blob, p, c.id, firstPre(ch.pre)); err != nil {
 					return err
 				}
 			}
@@ -87,6 +97,16 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 		return s.submoduleItems(ctx, b, emit, report)
 	}
 	return nil
+}
+
+// firstPre is the blob the first parent that had the path held there.
+func firstPre(pre []plumbing.Hash) plumbing.Hash {
+	for _, h := range pre {
+		if !h.IsZero() {
+			return h
+		}
+	}
+	return plumbing.ZeroHash
 }
 
 func hasIntro(in []intro, c int32, p string) bool {
@@ -359,7 +379,7 @@ func (s *Source) stagedItems(ctx context.Context, b backend, emit func(scanner.I
 		s.blobs[ch.blob] = append(prev, intro{commit: -1, path: p, pre: ch.pre})
 		if !seen {
 			s.stats.Blobs++
-			if err := ob.blob(ch.blob, p, plumbing.ZeroHash); err != nil {
+			if err := ob.blob(ch.blob, p, plumbing.ZeroHash, plumbing.ZeroHash); err != nil {
 				ob.finish()
 				return err
 			}

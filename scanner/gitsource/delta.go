@@ -1,0 +1,323 @@
+package gitsource
+
+import (
+	"bytes"
+	"hash/maphash"
+	"sort"
+	"sync"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/keytrail/keytrail/scanner"
+)
+
+// # Scanning what each blob version adds
+//
+// Most blob versions differ from the version of the same file in the
+// parent commit by a few lines, yet a full-blob scan reads every line of
+// every version: on gitleaks' own history, 124 MB of blob versions for a
+// `git log -p` of a few MB. So when a blob's parent version (the blob at
+// the same path in the commit's first parent that has one) has been
+// scanned, the blob is scanned as a delta of it:
+//
+//   - as each blob's content arrives from cat-file, the walk hashes its
+//     lines and keeps the hashes (not the content) in a bounded cache;
+//   - a worker aligns the new version's lines with the parent's (common
+//     prefix and suffix, then lines unique to both sides as anchors,
+//     extended to their neighbours) and turns the runs of lines that are
+//     unchanged and still adjacent into scanner.Delta's Unchanged spans;
+//   - the engine runs the keyword prefilter over the whole blob but skips
+//     the regexes of hits whose region lies inside one unchanged span;
+//   - Finalize carries the parent version's findings over to the new
+//     version on their shifted lines, unless the engine looked at their
+//     lines again (the edit may have removed a keyword the rule needed).
+//
+// So every blob still has the findings a full scan would give it, and the
+// provenance model (oldest introduction, other locations,
+// commits_containing, present_at_head) works on them unchanged. A blob
+// is scanned whole when its parent version is unknown, binary, not in
+// the cache, was scanned under another path (path allowlists and noisy
+// paths would differ) or when --full-blobs asks for it.
+
+// lineCacheMax bounds the line hashes kept for parent versions (8 bytes
+// a line: 1M lines, 8 MB). A miss only means a whole-blob scan.
+const lineCacheMax = 1 << 20
+
+// blobLines are one scanned text blob's line hashes.
+type blobLines struct {
+	id     plumbing.Hash
+	path   string // the path it was scanned under
+	hashes []uint64
+}
+
+// lineCache keeps recently read blobs' line hashes, oldest dropped first.
+type lineCache struct {
+	seed  maphash.Seed
+	mu    sync.Mutex
+	m     map[plumbing.Hash]*blobLines
+	fifo  []*blobLines
+	lines int
+}
+
+func newLineCache() *lineCache {
+	return &lineCache{seed: maphash.MakeSeed(), m: map[plumbing.Hash]*blobLines{}}
+}
+
+// hashLines hashes each line of data, its newline included, so a last
+// line without one differs from the same text with one.
+func (c *lineCache) hashLines(data []byte) []uint64 {
+	out := make([]uint64, 0, bytes.Count(data, []byte{'\n'})+1)
+	for len(data) > 0 {
+		i := bytes.IndexByte(data, '\n') + 1
+		if i == 0 {
+			i = len(data)
+		}
+		out = append(out, maphash.Bytes(c.seed, data[:i]))
+		data = data[i:]
+	}
+	return out
+}
+
+func (c *lineCache) put(bl *blobLines) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if _, ok := c.m[bl.id]; ok {
+		return
+	}
+	c.m[bl.id] = bl
+	c.fifo = append(c.fifo, bl)
+	c.lines += len(bl.hashes)
+	for c.lines > lineCacheMax && len(c.fifo) > 1 {
+		old := c.fifo[0]
+		c.fifo[0] = nil
+		c.fifo = c.fifo[1:]
+		delete(c.m, old.id)
+		c.lines -= len(old.hashes)
+	}
+}
+
+func (c *lineCache) get(id plumbing.Hash) *blobLines {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.m[id]
+}
+
+// lineRun is n lines unchanged and adjacent: new lines b.. are base
+// lines a.. (0-based).
+type lineRun struct{ b, a, n int32 }
+
+// blobDelta is how a blob was scanned relative to its base version.
+type blobDelta struct {
+	base plumbing.Hash
+	runs []lineRun // set by the worker that scanned it
+	d    scanner.Delta
+}
+
+// alignLines returns the runs of b's lines that are a's lines, in order,
+// still adjacent to each other. It need not be a minimal diff: a line it
+// fails to match is only scanned again.
+func alignLines(a, b []uint64) []lineRun {
+	var runs []lineRun
+	p := 0
+	for p < len(a) && p < len(b) && a[p] == b[p] {
+		p++
+	}
+	q := 0
+	for q < len(a)-p && q < len(b)-p && a[len(a)-1-q] == b[len(b)-1-q] {
+		q++
+	}
+	if p > 0 {
+		runs = append(runs, lineRun{0, 0, int32(p)})
+	}
+	am, bm := a[p:len(a)-q], b[p:len(b)-q]
+	if len(am) > 0 && len(bm) > 0 {
+		runs = append(runs, alignMiddle(am, bm, int32(p))...)
+	}
+	if q > 0 {
+		runs = append(runs, lineRun{int32(len(b) - q), int32(len(a) - q), int32(q)})
+	}
+	return mergeRuns(runs)
+}
+
+// alignMiddle matches lines that occur once on each side (patience
+// diff's anchors), keeps the longest sequence of them in order on both
+// sides, and grows each anchor over equal neighbours.
+func alignMiddle(a, b []uint64, off int32) []lineRun {
+	type occ struct {
+		na, nb int32
+		ia, ib int32
+	}
+	m := make(map[uint64]*occ, len(a))
+	for i, h := range a {
+		o := m[h]
+		if o == nil {
+			o = &occ{}
+			m[h] = o
+		}
+		o.na++
+		o.ia = int32(i)
+	}
+	var pairs [][2]int32 // (ib, ia), by ib
+	for i, h := range b {
+		if o := m[h]; o != nil {
+			o.nb++
+			o.ib = int32(i)
+		}
+	}
+	for i, h := range b {
+		if o := m[h]; o != nil && o.na == 1 && o.nb == 1 {
+			pairs = append(pairs, [2]int32{int32(i), o.ia})
+		}
+	}
+	anchors := lis(pairs)
+	matchA := make([]int32, len(b)) // base line of each new line, or -1
+	for i := range matchA {
+		matchA[i] = -1
+	}
+	usedA := make([]bool, len(a))
+	for _, pr := range anchors {
+		matchA[pr[0]], usedA[pr[1]] = pr[1], true
+	}
+	for _, pr := range anchors {
+		for ib, ia := pr[0]+1, pr[1]+1; ib < int32(len(b)) && ia < int32(len(a)) && matchA[ib] < 0 && !usedA[ia] && a[ia] == b[ib]; ib, ia = ib+1, ia+1 {
+			matchA[ib], usedA[ia] = ia, true
+		}
+		for ib, ia := pr[0]-1, pr[1]-1; ib >= 0 && ia >= 0 && matchA[ib] < 0 && !usedA[ia] && a[ia] == b[ib]; ib, ia = ib-1, ia-1 {
+			matchA[ib], usedA[ia] = ia, true
+		}
+	}
+	var runs []lineRun
+	for i := 0; i < len(b); {
+		if matchA[i] < 0 {
+			i++
+			continue
+		}
+		j := i + 1
+		for j < len(b) && matchA[j] == matchA[j-1]+1 {
+			j++
+		}
+		runs = append(runs, lineRun{off + int32(i), off + matchA[i], int32(j - i)})
+		i = j
+	}
+	return runs
+}
+
+// lis returns the longest subsequence of pairs (sorted by [0]) that is
+// increasing in [1].
+func lis(pairs [][2]int32) [][2]int32 {
+	if len(pairs) == 0 {
+		return nil
+	}
+	tails := []int{} // index into pairs of the smallest tail of each length
+	prev := make([]int, len(pairs))
+	for i, p := range pairs {
+		k := sort.Search(len(tails), func(k int) bool { return pairs[tails[k]][1] >= p[1] })
+		if k > 0 {
+			prev[i] = tails[k-1]
+		} else {
+			prev[i] = -1
+		}
+		if k == len(tails) {
+			tails = append(tails, i)
+		} else {
+			tails[k] = i
+		}
+	}
+	out := make([][2]int32, len(tails))
+	for i, k := len(tails)-1, tails[len(tails)-1]; i >= 0; i, k = i-1, prev[k] {
+		out[i] = pairs[k]
+	}
+	return out
+}
+
+// mergeRuns joins runs that continue each other.
+func mergeRuns(runs []lineRun) []lineRun {
+	out := runs[:0]
+	for _, r := range runs {
+		if n := len(out); n > 0 && out[n-1].b+out[n-1].n == r.b && out[n-1].a+out[n-1].n == r.a {
+			out[n-1].n += r.n
+			continue
+		}
+		out = append(out, r)
+	}
+	return out
+}
+
+// deltaSpans turns runs into the engine's unchanged byte spans over data
+// (the new version, nb lines; the base has na lines). A run at the start
+// (end) of the new version that is not at the start (end) of the base
+// loses that line, so a span touches the content's ends only where the
+// base's copy does.
+func deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]lineRun, []scanner.Span) {
+	starts := make([]int, 0, nb+1)
+	for off := 0; ; {
+		starts = append(starts, off)
+		i := bytes.IndexByte(data[off:], '\n')
+		if i < 0 || off+i+1 == len(data) {
+			break
+		}
+		off += i + 1
+	}
+	starts = append(starts, len(data))
+	if int32(len(starts)) != nb+1 {
+		return nil, nil // cannot happen: the hashes came from data
+	}
+	trimmed := runs[:0]
+	var spans []scanner.Span
+	for _, r := range runs {
+		if r.b == 0 && r.a != 0 {
+			r.b, r.a, r.n = r.b+1, r.a+1, r.n-1
+		}
+		if r.b+r.n == nb && r.a+r.n != na {
+			r.n--
+		}
+		if r.n <= 0 {
+			continue
+		}
+		trimmed = append(trimmed, r)
+		spans = append(spans, scanner.Span{Start: starts[r.b], End: starts[r.b+r.n]})
+	}
+	return trimmed, spans
+}
+
+// inherit returns base's findings that the new version still has: those
+// on lines of one run (moved to their new lines) that the engine did not
+// look at again.
+func inherit(base []scanner.Finding, bd *blobDelta) []scanner.Finding {
+	if bd.d.Full {
+		return nil
+	}
+	var out []scanner.Finding
+	for _, f := range base {
+		first, last := int32(f.Line-1), int32(max(f.EndLine, f.Line)-1)
+		i := sort.Search(len(bd.runs), func(i int) bool { return bd.runs[i].a+bd.runs[i].n > first })
+		if i == len(bd.runs) {
+			continue
+		}
+		r := bd.runs[i]
+		if first < r.a || last >= r.a+r.n {
+			continue
+		}
+		shift := int(r.b - r.a)
+		rule := f.RuleID
+		if f.Decoded != "" {
+			rule = ""
+		}
+		again := false
+		for _, lr := range bd.d.Rescanned {
+			if lr.Covers(rule, f.Line+shift, max(f.EndLine, f.Line)+shift) {
+				again = true
+				break
+			}
+		}
+		if again {
+			continue
+		}
+		f.Line += shift
+		if f.EndLine > 0 {
+			f.EndLine += shift
+		}
+		out = append(out, f)
+	}
+	return out
+}

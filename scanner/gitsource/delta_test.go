@@ -1,0 +1,271 @@
+package gitsource
+
+import (
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/x509"
+	"encoding/base64"
+	"encoding/pem"
+	"fmt"
+	"hash/maphash"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/keytrail/keytrail/scanner"
+)
+
+func TestAlignLines(t *testing.T) {
+	cases := []struct {
+		name string
+		a, b string
+		want []lineRun
+	}{
+		{"same", "a b c", "a b c", []lineRun{{0, 0, 3}}},
+		{"append", "a b", "a b c", []lineRun{{0, 0, 2}}},
+		{"prepend", "a b", "x a b", []lineRun{{1, 0, 2}}},
+		{"insert", "a b c d", "a b x c d", []lineRun{{0, 0, 2}, {3, 2, 2}}},
+		{"delete", "a b c d", "a d", []lineRun{{0, 0, 1}, {1, 3, 1}}},
+		{"replace", "a b c", "a x c", []lineRun{{0, 0, 1}, {2, 2, 1}}},
+		{"all new", "a b", "x y", nil},
+		{"empty base", "", "x y", nil},
+		{"moved line", "a b c d e", "a d b c e", []lineRun{{0, 0, 1}, {2, 1, 2}, {4, 4, 1}}},
+		// Repeated lines are matched only next to unique ones.
+		{"repeats", "} a } b }", "} a } x } b }", []lineRun{{0, 0, 3}, {5, 3, 2}}},
+	}
+	seed := maphash.MakeSeed()
+	h := func(s string) []uint64 {
+		var out []uint64
+		for _, f := range strings.Fields(s) {
+			out = append(out, maphash.String(seed, f))
+		}
+		return out
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			got := alignLines(h(c.a), h(c.b))
+			if !slices.Equal(got, c.want) {
+				t.Errorf("alignLines(%q, %q) = %v, want %v", c.a, c.b, got, c.want)
+			}
+		})
+	}
+}
+
+// Whatever the edit, runs map new lines to equal base lines, in order on
+// both sides, without overlap.
+func TestAlignLinesRandomEdits(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(1, 2))
+	for i := 0; i < 500; i++ {
+		a := make([]uint64, rnd.IntN(60))
+		for j := range a {
+			a[j] = uint64(rnd.IntN(12)) // many repeats
+		}
+		b := slices.Clone(a)
+		for k := rnd.IntN(6); k > 0; k-- {
+			p := rnd.IntN(len(b) + 1)
+			switch rnd.IntN(3) {
+			case 0:
+				b = slices.Insert(b, p, uint64(rnd.IntN(20)))
+			case 1:
+				if p < len(b) {
+					b = slices.Delete(b, p, p+1)
+				}
+			case 2:
+				if p < len(b) {
+					b[p] = uint64(rnd.IntN(20))
+				}
+			}
+		}
+		runs := alignLines(a, b)
+		lastA, lastB := int32(-1), int32(-1)
+		for _, r := range runs {
+			if r.n <= 0 || r.b <= lastB || r.a <= lastA {
+				t.Fatalf("%v -> %v: bad run %v in %v", a, b, r, runs)
+			}
+			for k := int32(0); k < r.n; k++ {
+				if a[r.a+k] != b[r.b+k] {
+					t.Fatalf("%v -> %v: run %v maps unequal lines", a, b, r)
+				}
+			}
+			lastA, lastB = r.a+r.n-1, r.b+r.n-1
+		}
+		if slices.Equal(a, b) && len(a) > 0 && (len(runs) != 1 || runs[0].n != int32(len(a))) {
+			t.Fatalf("unchanged %v gave runs %v", a, runs)
+		}
+	}
+}
+
+// findingKey is what must not depend on how history is read: which
+// secret each rule reports, introduced where, and the provenance around
+// it.
+type findingKey struct {
+	rule, fingerprint, commit, path  string
+	line, column, others, containing int
+	atHead                           string
+}
+
+func keysOf(fs []scanner.Finding) []findingKey {
+	var out []findingKey
+	for _, f := range fs {
+		out = append(out, findingKey{f.RuleID, f.Fingerprint, f.Commit, f.File,
+			f.Line, f.Column, f.OtherLocations, f.CommitsContaining, fmt.Sprint(deref(f.PresentAtHead))})
+	}
+	sort.Slice(out, func(i, j int) bool { return fmt.Sprint(out[i]) < fmt.Sprint(out[j]) })
+	return out
+}
+
+// compareDeltaAndFull scans dir both ways and fails on any difference;
+// it returns the delta scan's findings and how many blobs it scanned as
+// deltas.
+func compareDeltaAndFull(t *testing.T, dir string) ([]scanner.Finding, int) {
+	t.Helper()
+	full := mustScan(t, Options{Path: dir, Backend: BackendGit, FullBlobs: true})
+	src := New(Options{Path: dir, Backend: BackendGit})
+	defer src.Close()
+	s := &scanner.Scanner{Engine: engine(t, scanner.Options{}), Workers: 2}
+	res, err := s.Run(t.Context(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, want := keysOf(res.Findings), keysOf(full.Findings)
+	if !slices.Equal(got, want) {
+		for _, k := range got {
+			if !slices.Contains(want, k) {
+				t.Errorf("only the delta scan reports %+v", k)
+			}
+		}
+		for _, k := range want {
+			if !slices.Contains(got, k) {
+				t.Errorf("only the full-blob scan reports %+v", k)
+			}
+		}
+	}
+	return res.Findings, src.Stats().DeltaBlobs
+}
+
+func pemKey(t *testing.T) string {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.NewChaCha8([32]byte{7}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	der, err := x509.MarshalECPrivateKey(k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}))
+}
+
+// filler is n lines of ordinary code, different per seed.
+func filler(seed string, n int) string {
+	var b strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&b, "func %s%d() int { return %d } // nothing here\n", seed, i, i*7)
+	}
+	return b.String()
+}
+
+// buildEdits is a history of edits where reading only what changed could
+// go wrong: context a rule needs on another line, multi-line keys built
+// and cut up over several commits, lines moved, keys removed and put back.
+func buildEdits(t *testing.T) *repo {
+	r := newRepo(t)
+	top, mid, end := filler("top", 40), filler("mid", 40), filler("end", 40)
+	tokA, tokB, tokC := token("edit-a"), token("edit-b"), token("edit-c")
+	key := pemKey(t)
+	keyLines := strings.SplitAfter(key, "\n")
+	maven := "<password>Zq8rV2mXp4Lw9sKt</password>\n"
+	b64 := base64.StdEncoding.EncodeToString([]byte("GITHUB_TOKEN=" + tokC))
+
+	r.commit("start", map[string]string{"app.go": top + mid + end, "settings.xml": "<settings>\n" + filler("x", 5)})
+	// A key in the middle of a file, then edits far from and next to it.
+	r.commit("key", map[string]string{"app.go": top + "var t = \"" + tokA + "\"\n" + mid + end})
+	r.commit("far edit", map[string]string{"app.go": "// header\n" + top + "var t = \"" + tokA + "\"\n" + mid + end})
+	r.commit("near edit", map[string]string{"app.go": "// header\n" + top + "// about t\nvar t = \"" + tokA + "\"\n" + mid + end})
+	// The key's line moves below other lines.
+	r.commit("move", map[string]string{"app.go": "// header\n" + top + mid + "var t = \"" + tokA + "\"\n" + end})
+	// A PEM key arrives in pieces, then its middle changes, then its
+	// BEGIN line goes and comes back.
+	r.commit("pem 1", map[string]string{"id.pem": strings.Join(keyLines[:2], "")})
+	r.commit("pem 2", map[string]string{"id.pem": key})
+	r.commit("pem 3", map[string]string{"id.pem": strings.Join(keyLines[1:], "")})
+	r.commit("pem 4", map[string]string{"id.pem": "# restored\n" + key})
+	// The keyword a rule needs is on the line before the secret; it goes
+	// and comes back while the secret's line stays.
+	r.commit("maven 1", map[string]string{"settings.xml": "<settings>\n<server>\n<id>c</id>\n" + maven + "</server>\n" + filler("x", 5)})
+	r.commit("maven 2", map[string]string{"settings.xml": "<settings>\n<id>c</id>\n" + maven + "</server>\n" + filler("x", 5)})
+	r.commit("maven 3", map[string]string{"settings.xml": "<settings>\n<server>\n<id>c</id>\n" + maven + "</server>\n" + filler("x", 5)})
+	// Generic context: "token =" on the secret's line, then renamed.
+	r.commit("generic", map[string]string{"conf.ini": filler("c", 10) + "api_token = Xk29vLq0WmZ7pR4sTn8Y\n" + filler("d", 10)})
+	r.commit("generic 2", map[string]string{"conf.ini": filler("c", 10) + "api_thing = Xk29vLq0WmZ7pR4sTn8Y\n" + filler("d", 10)})
+	// Encoded, then a second key appended on a branch and merged.
+	r.commit("encoded", map[string]string{"blob.txt": filler("e", 5) + "data: " + b64 + "\n"})
+	r.git("checkout", "-q", "-b", "side")
+	r.commit("side", map[string]string{"app.go": "// header\n" + top + mid + "var t = \"" + tokA + "\"\n" + end + "var u = \"" + tokB + "\"\n"})
+	r.git("checkout", "-q", "main")
+	r.commit("main edit", map[string]string{"app.go": "// header 2\n" + top + mid + "var t = \"" + tokA + "\"\n" + end})
+	r.git("merge", "-q", "--no-edit", "side")
+	// Removed, then put back unchanged (the same blob as before).
+	r.commit("drop key", map[string]string{"app.go": "// header 2\n" + top + mid + end + "var u = \"" + tokB + "\"\n"})
+	r.commit("restore key", map[string]string{"app.go": "// header 2\n" + top + mid + "var t = \"" + tokA + "\"\n" + end + "var u = \"" + tokB + "\"\n"})
+	// Binary, then text again.
+	r.commit("binary", map[string]string{"blob.txt": "\x00\x01" + filler("e", 5) + "data: " + b64 + "\n"})
+	r.commit("text", map[string]string{"blob.txt": filler("e", 5) + "data: " + b64 + "\nmore\n"})
+	return r
+}
+
+// The delta scan and the full-blob scan report the same findings with
+// the same provenance on the test histories.
+func TestDeltaMatchesFullBlobs(t *testing.T) {
+	cases := []struct {
+		name  string
+		build func(t *testing.T) string
+		// secrets the history must yield (so the comparison is not of
+		// two empty reports)
+		min int
+	}{
+		{"history", func(t *testing.T) string { return buildHistory(t).dir }, 6},
+		{"edits", func(t *testing.T) string { return buildEdits(t).dir }, 6},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			fs, deltas := compareDeltaAndFull(t, c.build(t))
+			if len(fs) < c.min {
+				t.Errorf("%d findings, want at least %d", len(fs), c.min)
+			}
+			if deltas == 0 {
+				t.Error("no blob was scanned as a delta")
+			}
+		})
+	}
+}
+
+// benchBundle is gitleaks' own history, kept outside the repository (see
+// BENCHMARKS.md); KEYTRAIL_BENCH_BUNDLE overrides where.
+func benchBundle() string {
+	if p := os.Getenv("KEYTRAIL_BENCH_BUNDLE"); p != "" {
+		return p
+	}
+	return "/work/shared/bench/gitleaks-history.bundle"
+}
+
+// On a real history (3,795 commits) both ways of reading it agree.
+func TestDeltaMatchesFullBlobsRealHistory(t *testing.T) {
+	needGit(t)
+	bundle := benchBundle()
+	if _, err := os.Stat(bundle); err != nil {
+		t.Skipf("real-history bundle %s absent (set KEYTRAIL_BENCH_BUNDLE): %v", bundle, err)
+	}
+	dir := filepath.Join(t.TempDir(), "gitleaks.git")
+	if out, err := exec.Command("git", "clone", "-q", "--mirror", bundle, dir).CombinedOutput(); err != nil {
+		t.Fatalf("cloning %s: %v\n%s", bundle, err, out)
+	}
+	fs, deltas := compareDeltaAndFull(t, dir)
+	if len(fs) < 100 || deltas < 1000 {
+		t.Errorf("%d findings, %d delta blobs: want a real history's worth", len(fs), deltas)
+	}
+}
