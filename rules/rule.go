@@ -117,18 +117,38 @@ type Rule struct {
 
 // regexp returns the compiled regex, compiling a lazy rule on first use.
 func (r *Rule) regexp() *regexp.Regexp {
+	r.prepare()
+	return r.re
+}
+
+// prepare finishes a lazy (built-in) rule the first time its keyword
+// occurs: compiling the regex, and parsing it to see whether it can cross
+// a line and how many groups it has. Pre-commit runs on a few staged files
+// touch few rules, so start-up does none of this.
+func (r *Rule) prepare() {
 	r.reOnce.Do(func() {
-		if r.re == nil {
-			// Built-in regexes are checked by TestBuiltinRegexesCompile.
-			r.re = regexp.MustCompile(r.Regex)
+		if !r.lazy {
+			return
+		}
+		// Built-in regexes are checked by TestBuiltinRulesCompile.
+		r.re = regexp.MustCompile(r.Regex)
+		parsed, err := syntax.Parse(r.Regex, syntax.Perl)
+		if err != nil {
+			panic(fmt.Sprintf("built-in rule %s: %v", r.ID, err))
+		}
+		r.spansLines = canMatchNewline(parsed)
+		if r.SecretGroup == 0 && r.re.NumSubexp() > 0 {
+			r.SecretGroup = 1
 		}
 	})
-	return r.re
 }
 
 // SpansLines reports whether the regex can match across a line break; a
 // rule that cannot only needs the line its keyword is on.
-func (r *Rule) SpansLines() bool { return r.spansLines }
+func (r *Rule) SpansLines() bool {
+	r.prepare()
+	return r.spansLines
+}
 
 // canMatchNewline reports whether any character the regex consumes can be
 // a newline (assertions like ^ and $ consume nothing).
@@ -217,29 +237,28 @@ func (r *Rule) Compile(validators Validators) error {
 	if r.Regex == "" {
 		return fmt.Errorf("%s: field regex: must not be empty", where)
 	}
-	// Parsing is cheap and catches syntax errors and group counts; the
-	// full compile of built-in rules (tested by go test ./rules) waits
-	// until a rule's keyword first occurs, which keeps start-up fast for
-	// pre-commit runs. User rules are compiled now, so a bad one fails
-	// the config load.
-	parsed, err := syntax.Parse(r.Regex, syntax.Perl)
-	if err != nil {
-		return fmt.Errorf("%s: field regex: %w", where, err)
-	}
-	r.spansLines = canMatchNewline(parsed)
-	groups := parsed.MaxCap()
+	// Built-in rules (all checked by go test ./rules) are parsed and
+	// compiled when their keyword first occurs (see prepare), which keeps
+	// start-up fast for pre-commit runs. User rules are compiled now, so a
+	// bad one fails the config load.
 	if !r.lazy {
+		parsed, err := syntax.Parse(r.Regex, syntax.Perl)
+		if err != nil {
+			return fmt.Errorf("%s: field regex: %w", where, err)
+		}
+		r.spansLines = canMatchNewline(parsed)
+		groups := parsed.MaxCap()
 		re, err := regexp.Compile(r.Regex)
 		if err != nil {
 			return fmt.Errorf("%s: field regex: %w", where, err)
 		}
 		r.re = re
-	}
-	if r.SecretGroup < 0 || r.SecretGroup > groups {
-		return fmt.Errorf("%s: field secret_group: %d but the regex has %d groups", where, r.SecretGroup, groups)
-	}
-	if r.SecretGroup == 0 && groups > 0 {
-		r.SecretGroup = 1
+		if r.SecretGroup < 0 || r.SecretGroup > groups {
+			return fmt.Errorf("%s: field secret_group: %d but the regex has %d groups", where, r.SecretGroup, groups)
+		}
+		if r.SecretGroup == 0 && groups > 0 {
+			r.SecretGroup = 1
+		}
 	}
 	if len(r.Keywords) == 0 {
 		return fmt.Errorf("%s: field keywords: at least one keyword is needed for the prefilter", where)

@@ -1,7 +1,6 @@
 package rules
 
 import (
-	"regexp"
 	"strings"
 	"testing"
 )
@@ -44,13 +43,16 @@ func TestBuiltinExamples(t *testing.T) {
 
 // Built-in rules compile their regex and allowlist lazily, so check
 // every one here.
-func TestBuiltinRegexesCompile(t *testing.T) {
+// Built-in rules compile lazily; compiled eagerly, as user rules are,
+// each must pass every check.
+func TestBuiltinRulesCompile(t *testing.T) {
 	rs, err := BuiltinRules()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, r := range rs {
-		if _, err := regexp.Compile(r.Regex); err != nil {
+		r.lazy = false
+		if err := r.Compile(DefaultValidators()); err != nil {
 			t.Errorf("rule %s: %v", r.ID, err)
 		}
 		if err := r.Allowlist.Compile(); err != nil {
