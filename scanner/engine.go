@@ -122,8 +122,9 @@ type Worker struct {
 // NewWorker returns a worker with its own window buffer.
 func (e *Engine) NewWorker() *Worker {
 	return &Worker{
-		e:    e,
-		buf:  make([]byte, e.opts.WindowSize+e.opts.Overlap),
+		e: e,
+		// The window buffer grows on demand: a pre-commit run scanning a
+		// few small files never allocates (and zeroes) a full window.
 		hits: make([][]int, len(e.rules)),
 	}
 }
@@ -187,6 +188,10 @@ func (w *Worker) ScanDelta(ctx context.Context, path string, r io.Reader, sniff 
 				// A small first read is enough to sniff for binary
 				// content, so skipped files cost 64 KiB, not a window.
 				limit = min(window, 64<<10)
+			}
+			if len(w.buf) < limit {
+				w.buf = append(w.buf[:filled], make([]byte, min(max(2*len(w.buf), 64<<10), window)-filled)...)
+				limit = min(limit, len(w.buf))
 			}
 			n, err := r.Read(w.buf[filled:limit])
 			filled += n

@@ -38,8 +38,15 @@ type gitBin struct {
 	ggErr   error
 }
 
-func openGitBin(ctx context.Context, dir string, workers int) (*gitBin, error) {
+func openGitBin(ctx context.Context, dir string, workers int, staged bool) (*gitBin, error) {
 	g := &gitBin{dir: dir, max: workers + 1, pool: make(chan *catFile, workers+1), workers: workers}
+	g.sh = map[plumbing.Hash]bool{}
+	if staged {
+		// A pre-commit scan needs neither the common dir nor shallow
+		// state, and every git process is milliseconds of its budget;
+		// diff-index reports a directory that is not a repository.
+		return g, nil
+	}
 	out, err := g.output(ctx, nil, "rev-parse", "--git-common-dir", "--is-shallow-repository")
 	if err != nil {
 		return nil, fmt.Errorf("opening git repository %s: %w", dir, err)
@@ -53,7 +60,6 @@ func openGitBin(ctx context.Context, dir string, workers int) (*gitBin, error) {
 		g.commonDir = filepath.Join(dir, g.commonDir)
 	}
 	g.shallowOK = lines[1] == "true"
-	g.sh = map[plumbing.Hash]bool{}
 	if g.shallowOK {
 		if data, err := os.ReadFile(filepath.Join(g.commonDir, "shallow")); err == nil {
 			for _, l := range strings.Fields(string(data)) {
@@ -431,6 +437,38 @@ func (g *gitBin) staged(ctx context.Context) ([]change, error) {
 		i++
 	}
 	return chs, nil
+}
+
+// worktreeBlob returns the work tree's copy of repository path p if it is
+// exactly blob id (its git hash is checked), so a pre-commit scan of files
+// staged as they are on disk starts no cat-file process. ok is false when
+// the work tree cannot be found, the file differs (partly staged, clean
+// filters, line-ending conversion) or is not a small regular file.
+func (g *gitBin) worktreeBlob(p string, id plumbing.Hash) ([]byte, bool) {
+	top, err := filepath.Abs(g.dir)
+	if err != nil {
+		return nil, false
+	}
+	for {
+		if _, err := os.Lstat(filepath.Join(top, ".git")); err == nil {
+			break
+		}
+		up := filepath.Dir(top)
+		if up == top {
+			return nil, false
+		}
+		top = up
+	}
+	f := filepath.Join(top, filepath.FromSlash(p))
+	fi, err := os.Lstat(f)
+	if err != nil || !fi.Mode().IsRegular() || fi.Size() > inMemoryMax {
+		return nil, false
+	}
+	data, err := os.ReadFile(f)
+	if err != nil || plumbing.ComputeHash(plumbing.BlobObject, data) != id {
+		return nil, false
+	}
+	return data, true
 }
 
 // catFile is one `git cat-file --batch` process.

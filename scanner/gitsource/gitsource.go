@@ -206,12 +206,12 @@ func (s *Source) open(ctx context.Context) (backend, error) {
 	var err error
 	switch s.opts.Backend {
 	case BackendGit:
-		b, err = openGitBin(ctx, s.opts.Path, s.opts.Workers)
+		b, err = openGitBin(ctx, s.opts.Path, s.opts.Workers, s.opts.Staged)
 	case BackendGoGit:
 		b, err = openGoGit(s.opts.Path, s.opts.Workers)
 	case BackendAuto:
 		if _, lerr := exec.LookPath("git"); lerr == nil {
-			b, err = openGitBin(ctx, s.opts.Path, s.opts.Workers)
+			b, err = openGitBin(ctx, s.opts.Path, s.opts.Workers, s.opts.Staged)
 			if err == nil {
 				break
 			}

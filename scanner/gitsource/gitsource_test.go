@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/keytrail/keytrail/scanner"
 )
 
@@ -235,6 +237,42 @@ func TestStaged(t *testing.T) {
 			f, ok := got[fresh]
 			if !ok || f.File != "app.cfg" || f.Line != 3 || f.Commit != "" {
 				t.Errorf("staged key: %+v", f)
+			}
+		})
+		// Staged content is read from the work tree only when it is the
+		// staged blob; otherwise from the index.
+		t.Run(b+"/work-tree-differs", func(t *testing.T) {
+			r := newRepo(t)
+			r.commit("initial", map[string]string{"README.md": "x\n"})
+			cases := []struct {
+				file, staged, disk, want string
+			}{
+				{"same.cfg", "a=" + fresh + "\n", "a=" + fresh + "\n", fresh},
+				{"key-unstaged.cfg", "b=1\n", "b=" + other + "\n", ""},
+				{"key-staged.cfg", "c=" + old + "\n", "c=removed\n", old},
+			}
+			for _, c := range cases {
+				r.write(c.file, c.staged)
+				r.git("add", c.file)
+				r.write(c.file, c.disk)
+			}
+			if err := os.MkdirAll(filepath.Join(r.dir, "sub"), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			// Run from a subdirectory, as git hooks may.
+			res := mustScan(t, Options{Path: filepath.Join(r.dir, "sub"), Backend: b, Staged: true})
+			got := bySecret(t, res.Findings)
+			for _, c := range cases {
+				f, ok := got[c.want]
+				if c.want == "" {
+					continue
+				}
+				if !ok || f.File != c.file {
+					t.Errorf("%s: staged key not reported: %+v", c.file, res.Findings)
+				}
+			}
+			if len(got) != 2 {
+				t.Errorf("got %d findings, want 2 (staged content only): %+v", len(got), res.Findings)
 			}
 		})
 		t.Run(b+"/first-commit", func(t *testing.T) {
@@ -510,5 +548,34 @@ func TestCommitsContaining(t *testing.T) {
 	}
 	if !reflect.DeepEqual(got[0], got[1]) {
 		t.Errorf("backends disagree: %v", got)
+	}
+}
+
+func TestWorktreeBlob(t *testing.T) {
+	r := newRepo(t)
+	r.write("a.txt", "same\n")
+	r.write("b.txt", "staged\n")
+	r.git("add", ".")
+	r.write("b.txt", "edited\n")
+	g, err := openGitBin(t.Context(), filepath.Join(r.dir), 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.close()
+	ids := map[string]string{}
+	for _, l := range strings.Split(strings.TrimSpace(r.git("ls-files", "-s")), "\n") {
+		f := strings.Fields(l)
+		ids[f[3]] = f[1]
+	}
+	cases := []struct {
+		path string
+		ok   bool
+	}{{"a.txt", true}, {"b.txt", false}, {"missing.txt", false}}
+	for _, c := range cases {
+		id := plumbing.NewHash(ids[c.path])
+		data, ok := g.worktreeBlob(c.path, id)
+		if ok != c.ok || (ok && string(data) != "same\n") {
+			t.Errorf("worktreeBlob(%s) = %q, %v; want ok %v", c.path, data, ok, c.ok)
+		}
 	}
 }

@@ -379,6 +379,15 @@ func (s *Source) stagedItems(ctx context.Context, b backend, emit func(scanner.I
 		s.blobs[ch.blob] = append(prev, intro{commit: -1, path: p, pre: ch.pre})
 		if !seen {
 			s.stats.Blobs++
+			if gb, ok := b.(*gitBin); ok {
+				if data, ok := gb.worktreeBlob(p, ch.blob); ok {
+					if err := emit(s.memBlobItem(ch.blob, p, data)); err != nil {
+						ob.finish()
+						return err
+					}
+					continue
+				}
+			}
 			if err := ob.blob(ch.blob, p, plumbing.ZeroHash, plumbing.ZeroHash); err != nil {
 				ob.finish()
 				return err

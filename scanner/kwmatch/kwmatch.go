@@ -50,61 +50,57 @@ func New(keywords []string) *Matcher {
 	m.nclass = n
 
 	// Trie.
-	type node struct {
-		next map[uint8]int
-		fail int
-		out  []int
-	}
-	nodes := []node{{next: map[uint8]int{}}}
+	// The trie is built straight into the transition table (0: no
+	// child; the root is never one), without a map per node: building
+	// is part of every run's start-up, pre-commit hooks included.
+	trans := make([]uint32, n, 64*n)
+	outs := [][]int{nil}
 	for ki, k := range keywords {
 		s := 0
 		for i := 0; i < len(k); i++ {
-			c := m.classes[lower(k[i])]
-			nx, ok := nodes[s].next[c]
-			if !ok {
-				nx = len(nodes)
-				nodes = append(nodes, node{next: map[uint8]int{}})
-				nodes[s].next[c] = nx
+			c := int(m.classes[lower(k[i])])
+			nx := int(trans[s*n+c])
+			if nx == 0 {
+				nx = len(outs)
+				outs = append(outs, nil)
+				trans = append(trans, make([]uint32, n)...)
+				trans[s*n+c] = uint32(nx)
 			}
 			s = nx
 		}
-		nodes[s].out = append(nodes[s].out, ki)
+		outs[s] = append(outs[s], ki)
 		m.lens = append(m.lens, len(k))
 	}
-	// BFS for failure links and the dense DFA.
-	m.trans = make([]uint32, len(nodes)*n)
-	queue := []int{}
+	fail := make([]uint32, len(outs))
+	queue := make([]int, 0, len(outs))
 	for c := 0; c < n; c++ {
-		if nx, ok := nodes[0].next[uint8(c)]; ok {
-			m.trans[c] = uint32(nx)
-			nodes[nx].fail = 0
-			queue = append(queue, nx)
+		if nx := trans[c]; nx != 0 {
+			queue = append(queue, int(nx))
 		}
 	}
-	for len(queue) > 0 {
-		s := queue[0]
-		queue = queue[1:]
-		f := nodes[s].fail
-		nodes[s].out = append(nodes[s].out, nodes[f].out...)
+	// Breadth first, so a state's failure state (shallower) already has
+	// its full row when the state's own missing transitions copy it.
+	for qi := 0; qi < len(queue); qi++ {
+		s := queue[qi]
+		f := int(fail[s])
+		if len(outs[f]) > 0 {
+			outs[s] = append(outs[s][:len(outs[s]):len(outs[s])], outs[f]...)
+		}
+		row, frow := trans[s*n:(s+1)*n], trans[f*n:(f+1)*n]
 		for c := 0; c < n; c++ {
-			if nx, ok := nodes[s].next[uint8(c)]; ok {
-				nodes[nx].fail = int(m.trans[f*n+c])
-				m.trans[s*n+c] = uint32(nx)
-				queue = append(queue, nx)
+			if nx := row[c]; nx != 0 {
+				fail[nx] = frow[c]
+				queue = append(queue, int(nx))
 			} else {
-				m.trans[s*n+c] = m.trans[f*n+c]
+				row[c] = frow[c]
 			}
 		}
 	}
-	// Premultiply targets by the class count and flag states that end a
-	// keyword in the top bit, so the scan loop is one load and one test.
-	m.out = make([][]int, len(nodes))
-	for i := range nodes {
-		m.out[i] = nodes[i].out
-	}
+	m.trans = trans
+	m.out = outs
 	for i, t := range m.trans {
 		v := t * uint32(n)
-		if len(nodes[t].out) > 0 {
+		if len(outs[t]) > 0 {
 			v |= outFlag
 		}
 		m.trans[i] = v
