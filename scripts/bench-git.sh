@@ -6,6 +6,7 @@
 #
 #   scripts/bench-git.sh            # COMMITS=20000 by default
 #   COMMITS=5000 scripts/bench-git.sh
+#   SYNTHETIC=0 FULL_BLOBS=1 scripts/bench-git.sh   # real history and --staged only
 #
 # The repository is cached under .bench/ (gitignored) keyed by its size and
 # generator version; delete it to rebuild. Prints wall time and peak RSS of
@@ -218,7 +219,9 @@ planted() {
 	if [ -n "${PLANTED:-}" ]; then echo "found $(found "$BENCH/git-$1.json")/$nplanted planted keys"; fi
 }
 
-compare "synthetic history ($COMMITS commits)" "$REPO"
+if [ "${SYNTHETIC:-1}" != 0 ]; then
+	compare "synthetic history ($COMMITS commits)" "$REPO"
+fi
 
 # A real history: gitleaks' own, from the bundle kept outside the repo.
 BUNDLE=${BUNDLE:-/work/shared/bench/gitleaks-history.bundle}

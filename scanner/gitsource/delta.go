@@ -50,17 +50,21 @@ type blobLines struct {
 	hashes []uint64
 }
 
-// lineCache keeps recently read blobs' line hashes, oldest dropped first.
+// lineCache keeps, per path, the line hashes of the last two versions
+// read there: a version's parent version is nearly always the one read
+// last at its path (two, for a branch and its merge). So the cache holds
+// about the tree's lines, not the history's; past lineCacheMax the
+// paths written longest ago go first.
 type lineCache struct {
 	seed  maphash.Seed
 	mu    sync.Mutex
-	m     map[plumbing.Hash]*blobLines
-	fifo  []*blobLines
+	m     map[string]*[2]*blobLines // path -> newest, previous
+	fifo  []string                  // paths in order of first write
 	lines int
 }
 
 func newLineCache() *lineCache {
-	return &lineCache{seed: maphash.MakeSeed(), m: map[plumbing.Hash]*blobLines{}}
+	return &lineCache{seed: maphash.MakeSeed(), m: map[string]*[2]*blobLines{}}
 }
 
 // hashLines hashes each line of data, its newline included, so a last
@@ -81,25 +85,46 @@ func (c *lineCache) hashLines(data []byte) []uint64 {
 func (c *lineCache) put(bl *blobLines) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if _, ok := c.m[bl.id]; ok {
+	e := c.m[bl.path]
+	if e == nil {
+		e = &[2]*blobLines{}
+		c.m[bl.path] = e
+		c.fifo = append(c.fifo, bl.path)
+	}
+	if e[0] != nil && e[0].id == bl.id {
 		return
 	}
-	c.m[bl.id] = bl
-	c.fifo = append(c.fifo, bl)
+	if e[1] != nil {
+		c.lines -= len(e[1].hashes)
+	}
+	e[0], e[1] = bl, e[0]
 	c.lines += len(bl.hashes)
 	for c.lines > lineCacheMax && len(c.fifo) > 1 {
-		old := c.fifo[0]
-		c.fifo[0] = nil
+		p := c.fifo[0]
 		c.fifo = c.fifo[1:]
-		delete(c.m, old.id)
-		c.lines -= len(old.hashes)
+		if old := c.m[p]; old != nil {
+			for _, v := range old {
+				if v != nil {
+					c.lines -= len(v.hashes)
+				}
+			}
+			delete(c.m, p)
+		}
 	}
 }
 
-func (c *lineCache) get(id plumbing.Hash) *blobLines {
+// get returns blob id's hashes if it was read last, or before last, at p.
+func (c *lineCache) get(p string, id plumbing.Hash) *blobLines {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	return c.m[id]
+	if e := c.m[p]; e != nil {
+		for _, v := range e {
+			if v != nil && v.id == id {
+				return v
+			}
+		}
+	}
+	return nil
 }
 
 // lineRun is n lines unchanged and adjacent: new lines b.. are base

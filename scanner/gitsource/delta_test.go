@@ -17,6 +17,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/go-git/go-git/v5/plumbing"
+
 	"github.com/keytrail/keytrail/scanner"
 )
 
@@ -267,5 +269,32 @@ func TestDeltaMatchesFullBlobsRealHistory(t *testing.T) {
 	fs, deltas := compareDeltaAndFull(t, dir)
 	if len(fs) < 100 || deltas < 1000 {
 		t.Errorf("%d findings, %d delta blobs: want a real history's worth", len(fs), deltas)
+	}
+}
+
+// The cache keeps the last two versions read at each path.
+func TestLineCache(t *testing.T) {
+	c := newLineCache()
+	id := func(n byte) plumbing.Hash { return plumbing.Hash{n} }
+	put := func(p string, n byte) { c.put(&blobLines{id: id(n), path: p, hashes: c.hashLines([]byte("x\ny\n"))}) }
+	put("a", 1)
+	put("a", 2)
+	put("b", 3)
+	put("a", 4)
+	cases := []struct {
+		path string
+		id   byte
+		hit  bool
+	}{{"a", 4, true}, {"a", 2, true}, {"a", 1, false}, {"b", 3, true}, {"b", 4, false}, {"c", 3, false}}
+	for _, k := range cases {
+		if got := c.get(k.path, id(k.id)) != nil; got != k.hit {
+			t.Errorf("get(%s, %d) hit %v, want %v", k.path, k.id, got, k.hit)
+		}
+	}
+	if c.lines != 6 {
+		t.Errorf("%d lines held, want 6", c.lines)
+	}
+	if h := c.hashLines([]byte("x\nx")); len(h) != 2 || h[0] == h[1] {
+		t.Errorf("a last line without newline must hash differently: %v", h)
 	}
 }

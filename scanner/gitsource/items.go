@@ -132,8 +132,10 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	if base.IsZero() {
 		return
 	}
-	bl := s.lines.get(base)
-	if bl == nil || bl.path != p {
+	// Only a base scanned under the same path: path allowlists and
+	// noisy-path rules would judge it differently elsewhere.
+	bl := s.lines.get(p, base)
+	if bl == nil {
 		return
 	}
 	bd := &blobDelta{base: base}
