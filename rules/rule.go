@@ -458,7 +458,7 @@ func (r *Rule) accept(text []byte, loc []int, keepInvalid bool) (Match, bool) {
 	}
 	if r.scorer != nil {
 		after := text[se:min(len(text), se+8)]
-		before := text[max(0, loc[0]-3):loc[0]]
+		before := text[max(0, loc[0]-64):loc[0]]
 		sc := r.scorer(Candidate{Before: string(before), Prefix: string(text[loc[0]:ss]), Value: secret, After: string(after)})
 		m.Score, m.Bare = sc.Value, sc.Bare
 		m.Meta = map[string]string{"score": strconv.FormatFloat(sc.Value, 'f', 2, 64)}

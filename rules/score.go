@@ -14,7 +14,7 @@ type Scorer func(c Candidate) Score
 
 // Candidate is one keyword-context match.
 type Candidate struct {
-	Before string // a few bytes of text before the match
+	Before string // up to 64 bytes of text before the match (the rest of the key name)
 	Prefix string // matched text before the value: key, operator, quote
 	Value  string // the value as written
 	After  string // a few bytes of text after the value
@@ -344,7 +344,10 @@ func vowelish(w string) bool {
 
 // scoreKeywordContext scores "key <op> value" candidates.
 func scoreKeywordContext(c Candidate) Score {
-	key := keyPart(c.Prefix)
+	// The regex starts at the keyword; the key name may begin before it.
+	full := c.Before + c.Prefix
+	key := keyPart(full)
+	pre := full[:strings.LastIndex(full, key)]
 	kind := classify(key)
 	if kind == kindNone {
 		return Score{}
@@ -399,8 +402,8 @@ func scoreKeywordContext(c Candidate) Score {
 		return Score{}
 	case strings.HasPrefix(v, "!") && !quoted, strings.HasPrefix(v, "-") && !quoted:
 		return Score{} // a YAML tag, a shell default (${X:-y})
-	case strings.Contains(c.Prefix, "${") || strings.Contains(c.Prefix, "{{") || strings.HasSuffix(c.Before, "${") ||
-		strings.HasSuffix(c.Before, "{{") || strings.HasSuffix(c.Before, "%("):
+	case strings.Contains(c.Prefix, "${") || strings.Contains(c.Prefix, "{{") || strings.HasSuffix(pre, "${") ||
+		strings.HasSuffix(pre, "{{") || strings.HasSuffix(pre, "%("):
 		return Score{} // the key is inside a template
 	case strings.HasPrefix(lv, "sha1-") || strings.HasPrefix(lv, "sha256-") || strings.HasPrefix(lv, "sha384-") ||
 		strings.HasPrefix(lv, "sha512-") || strings.HasPrefix(lv, "h1:") || strings.HasPrefix(lv, "sha256:"):

@@ -423,6 +423,12 @@ func (w *Worker) matchRules(data []byte, from, to int, delta *deltaState) []rawM
 			}
 		}
 		for _, h := range hits {
+			// A hit whose whole window lies inside the current region
+			// adds nothing; skipping it keeps runs of hits (a keyword
+			// repeated along a long line) linear.
+			if regStart >= 0 && h-r.Context >= regStart && h+r.Context <= regEnd {
+				continue
+			}
 			s, en := region(data, h, r.Context, r.Multiline, r.SpansLines())
 			if delta != nil {
 				// The bytes that decided the region: its ends and the
