@@ -43,7 +43,7 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.IntVar(&f.exitCode, "exit-code", ExitFindings, "exit code when findings are reported")
 	fl.Int64Var(&f.maxFileSize, "max-file-size", 100<<20, "skip files larger than this many bytes (0: no limit)")
 	fl.BoolVar(&f.reportInvalid, "report-invalid", false, "also report tokens that fail their checksum/structure check, marked invalid")
-	fl.StringVar(&f.minConfidence, "min-confidence", rules.ConfidenceMedium, "drop findings below this confidence: low, medium, high (medium: best F1 at precision >= 0.85 on real code, see BENCHMARKS.md)")
+	fl.StringVar(&f.minConfidence, "min-confidence", rules.ConfidenceMedium, "drop findings below this confidence: low, medium, high (medium: precision 0.90 on labelled real code, see BENCHMARKS.md)")
 	fl.IntVar(&f.workers, "workers", 0, "scan workers (default: number of CPUs)")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "never show the progress bar")
 	fl.IntVar(&f.decodeDepth, "max-decode-depth", scanner.DefaultDecodeDepth, "decode base64/hex/percent/\\u-escaped text this many layers deep to find secrets inside (0: off)")
