@@ -36,6 +36,11 @@ type Options struct {
 	// (lock files, minified bundles, vendored code). Nil means
 	// DefaultNoisyPaths(); an empty non-nil slice turns the filter off.
 	NoisyPaths []string
+	// MarkInlineAllowed keeps matches on lines carrying keytrail:allow or
+	// gitleaks:allow, marked SuppressedByChange, instead of dropping
+	// them: in a commit range those lines are the change's own, and a
+	// change must not silence itself.
+	MarkInlineAllowed bool
 }
 
 // maxRegion caps a merged regex region (see matchRules).
@@ -147,6 +152,9 @@ type rawMatch struct {
 	// length of the encoded text in the original.
 	decoded string
 	span    int
+	// inline is the allow marker on the line when MarkInlineAllowed kept
+	// the match instead of dropping it.
+	inline string
 }
 
 // Scan streams r through windows and returns the findings in it. path is

@@ -60,6 +60,12 @@ type Finding struct {
 	RepositoryURL string `json:"repository_url,omitempty"`
 	URL           string `json:"url,omitempty"`
 
+	// SuppressedByChange says what would have silenced this finding if the
+	// suppression had been trusted: one the scanned change added itself
+	// (a baseline or ignore entry, an allowlist rule, an inline allow
+	// comment). Such findings are reported, not silently dropped.
+	SuppressedByChange string `json:"suppressed_by_change,omitempty"`
+
 	// Later stages (live validation, audit) record their verdicts here.
 	Status map[string]string `json:"status,omitempty"`
 }

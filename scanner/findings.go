@@ -11,13 +11,14 @@ import (
 // gitleaks' marker is accepted so teams can migrate without edits.
 var inlineAllow = []string{"keytrail:allow", "gitleaks:allow"}
 
-func suppressedInline(line string) bool {
+// inlineMarker returns the allow marker on line, or "".
+func inlineMarker(line string) string {
 	for _, m := range inlineAllow {
 		if strings.Contains(line, m) {
-			return true
+			return m
 		}
 	}
-	return false
+	return ""
 }
 
 // toFindings turns an item's raw matches into findings: inline and global
@@ -61,8 +62,11 @@ func (w *Worker) toFindings(path string, ms []rawMatch) []Finding {
 		if r.Generic && overlapsAny(m.matchSpan(), provider) {
 			continue
 		}
-		if suppressedInline(m.text) {
-			continue
+		if marker := inlineMarker(m.text); marker != "" {
+			if !e.opts.MarkInlineAllowed {
+				continue
+			}
+			m.inline = marker
 		}
 		if e.opts.Allowlist != nil && e.opts.Allowlist.AllowsSecret(m.m.Secret, m.text) {
 			continue
@@ -222,6 +226,9 @@ func (w *Worker) finding(path string, m rawMatch) Finding {
 	}
 	if len(m.m.Meta) > 0 {
 		f.Meta = m.m.Meta
+	}
+	if m.inline != "" {
+		f.SuppressedByChange = m.inline + " comment on a line the change adds"
 	}
 	return f
 }

@@ -9,7 +9,7 @@
 # GITHUB_EVENT_PATH, GITHUB_WORKSPACE, GITHUB_OUTPUT, RUNNER_TEMP,
 # GITHUB_ACTION_PATH) and the inputs as INPUT_VERSION, INPUT_ARGS,
 # INPUT_SARIF_CATEGORY, INPUT_BASELINE, INPUT_FAIL_ON_FINDINGS,
-# INPUT_SARIF_FILE. KEYTRAIL_BIN names the binary for "scan".
+# INPUT_FAIL_ON_NEW_SUPPRESSIONS, INPUT_SARIF_FILE; GITHUB_STEP_SUMMARY. KEYTRAIL_BIN names the binary for "scan".
 #
 # What "scan" scans:
 #   pull_request(_target)  the PR's commits: merge-base(base.sha, head.sha)..head.sha
@@ -186,14 +186,30 @@ cmd_scan() {
   local category="${INPUT_SARIF_CATEGORY:-keytrail}"
   local args=(scan git . "${scope[@]}" --format sarif --output "$sarif" --no-progress)
   [ -n "$category" ] && args+=(--sarif-category "$category")
+  # In a range (pull requests, pushes) keytrail reads the config, ignore
+  # files and baseline from the range's base commit, so a change cannot
+  # silence itself; the baseline counts if either side has it.
+  local base_rev=""
+  if [ "${scope[0]:-}" = "--range" ]; then
+    base_rev=${scope[1]%%..*}
+  fi
   local baseline="${INPUT_BASELINE:-}"
-  if [ -z "$baseline" ] && [ -f .keytrail-baseline.json ]; then
+  if [ -z "$baseline" ] && { [ -f .keytrail-baseline.json ] ||
+    { [ -n "$base_rev" ] && git cat-file -e "$base_rev:.keytrail-baseline.json" 2>/dev/null; }; }; then
     baseline=.keytrail-baseline.json
   fi
   if [ -n "$baseline" ]; then
-    [ -f "$baseline" ] || die "baseline $baseline does not exist (create it with: keytrail baseline create --output $baseline git .)"
+    [ -f "$baseline" ] || { [ -n "$base_rev" ] && git cat-file -e "$base_rev:$baseline" 2>/dev/null; } ||
+      die "baseline $baseline does not exist (create it with: keytrail baseline create --output $baseline git .)"
     args+=(--baseline "$baseline")
-    log "keytrail: findings in $baseline are not reported"
+    if [ -n "$base_rev" ]; then
+      log "keytrail: findings in $baseline as of $base_rev are not reported"
+    else
+      log "keytrail: findings in $baseline are not reported"
+    fi
+  fi
+  if [ "${INPUT_FAIL_ON_NEW_SUPPRESSIONS:-false}" = "true" ]; then
+    args+=(--fail-on-new-suppressions)
   fi
   if [ -n "${INPUT_ARGS:-}" ]; then
     # Word splitting is intended: extra flags as one string.
@@ -205,19 +221,28 @@ cmd_scan() {
   "$kt" "${args[@]}"
   local rc=$?
   set_output exit-code "$rc"
-  local n=0
+  local n=0 suppressions=0
   if [ -f "$sarif" ]; then
     set_output sarif-file "$sarif"
     n=$(grep -c '"ruleId":' "$sarif" || true)
     annotate "$sarif"
+    suppressions=$(summarize_suppressions "$sarif")
   fi
   set_output findings "$n"
+  set_output new-suppressions "${suppressions:-0}"
   case "$rc" in
     0)
-      log "keytrail: no new secrets in $desc"
+      if [ "${suppressions:-0}" -gt 0 ]; then
+        log "keytrail: $suppressions secret(s) in $desc are suppressed only by the change itself (see the warnings and job summary; fail-on-new-suppressions: true fails on them)"
+      else
+        log "keytrail: no new secrets in $desc"
+      fi
       ;;
     1)
       log "keytrail: $n new secret(s) in $desc"
+      if [ "${suppressions:-0}" -gt 0 ]; then
+        log "keytrail: $suppressions of them only the change's own suppressions would hide (fail-on-new-suppressions)"
+      fi
       if [ "${INPUT_FAIL_ON_FINDINGS:-true}" = "true" ]; then
         exit 1
       fi
@@ -242,11 +267,42 @@ annotate() {
     (.locations[0].physicalLocation) as $l |
     ($l.artifactLocation.uri | urldecode) as $path |
     ($l.region.startLine // 1) as $line |
-    if $path == "(commit message)" then
+    if .properties.suppressedByChange then
+      "::warning \(if $path == "(commit message)" then "" else "file=\($path | prop),line=\($line)," end)title=\("keytrail: secret suppressed by this change (" + .ruleId + ")" | prop)::\(.ruleId + " at " + $path + ":" + ($line | tostring) + " would be hidden by " + .properties.suppressedByChange + ", which this change adds itself; reported anyway. " + .message.text | data)"
+    elif $path == "(commit message)" then
       "::error title=\("keytrail " + .ruleId | prop)::\("in the message of commit " + (.properties.commit // "?") + ": " + .message.text | data)"
     else
       "::error file=\($path | prop),line=\($line),title=\("keytrail " + .ruleId | prop)::\(.ruleId + " at " + $path + ":" + ($line | tostring) + ": " + .message.text | data)"
     end' "$1" 2>/dev/null || true
+}
+
+# summarize_suppressions lists the findings only the change's own
+# suppressions would hide in the job summary ($GITHUB_STEP_SUMMARY) and
+# prints how many there are. Cells are markdown-escaped: paths and rule
+# descriptions come from the change.
+summarize_suppressions() {
+  command -v jq >/dev/null 2>&1 || {
+    echo 0
+    return 0
+  }
+  local n
+  n=$(jq '[.runs[].results[] | select(.properties.suppressedByChange)] | length' "$1" 2>/dev/null || echo 0)
+  if [ "${n:-0}" -gt 0 ] && [ -n "${GITHUB_STEP_SUMMARY:-}" ]; then
+    {
+      printf '### keytrail: %s secret(s) suppressed by this change itself\n\n' "$n"
+      printf 'These would be hidden by suppressions the change adds (baseline or ignore entries, allowlist rules, inline allow comments). Suppressions are only trusted from the base commit; review them before merging.\n\n'
+      printf '| Rule | Location | Suppressed by |\n|---|---|---|\n'
+      jq -r '
+        def hexval: ascii_downcase | explode | reduce .[] as $c (0; . * 16 + (if $c >= 97 then $c - 87 else $c - 48 end));
+        def urldecode: gsub("%(?<h>[0-7][0-9A-Fa-f])"; [.h | hexval] | implode);
+        def md: gsub("[\u0000-\u001f\u007f]"; " ") | gsub("(?<c>[\\\\`*_{}\\[\\]<>()#+!|~-])"; "\\\(.c)");
+        .runs[].results[] | select(.properties.suppressedByChange) |
+        (.locations[0].physicalLocation) as $l |
+        "| \(.ruleId | md) | \(($l.artifactLocation.uri | urldecode) + ":" + (($l.region.startLine // 1) | tostring) | md) | \(.properties.suppressedByChange | md) |"' "$1"
+      printf '\n'
+    } >>"$GITHUB_STEP_SUMMARY"
+  fi
+  echo "${n:-0}"
 }
 
 case "${1:-}" in

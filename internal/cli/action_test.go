@@ -42,6 +42,7 @@ type actionRun struct {
 	outputs map[string]string
 	sarif   string // SARIF text, "" if none
 	uris    []string
+	summary string // what the script wrote to the job summary
 }
 
 // runAction runs scripts/action.sh scan like the composite action does,
@@ -57,7 +58,9 @@ func runAction(t *testing.T, bin, workspace, event string, payload any, inputs m
 	write(t, evPath, string(data))
 	outPath := filepath.Join(tmp, "github_output")
 	write(t, outPath, "")
+	summaryPath := filepath.Join(tmp, "step_summary.md")
 	env := gitEnv(
+		"GITHUB_STEP_SUMMARY="+summaryPath,
 		"GITHUB_ACTIONS=true",
 		"GITHUB_EVENT_NAME="+event,
 		"GITHUB_EVENT_PATH="+evPath,
@@ -74,6 +77,9 @@ func runAction(t *testing.T, bin, workspace, event string, payload any, inputs m
 	script := filepath.Join(moduleRoot(t), "scripts", "action.sh")
 	res := runCmd(t, workspace, env, "bash", script, "scan")
 	ar := actionRun{code: res.code, output: res.output, outputs: map[string]string{}}
+	if b, err := os.ReadFile(summaryPath); err == nil {
+		ar.summary = string(b)
+	}
 	outs, _ := os.ReadFile(outPath)
 	for _, line := range strings.Split(string(outs), "\n") {
 		if k, v, ok := strings.Cut(line, "="); ok {
@@ -269,6 +275,45 @@ func TestActionScript(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestActionNewSuppressions: a pull request that adds keys together with
+// its own suppressions (baseline and ignore entries, an allowlist rule, a
+// keytrail:allow comment) does not pass silently: each key is a warning
+// annotation and a row of the job summary, and the check fails on them
+// with fail-on-new-suppressions.
+func TestActionNewSuppressions(t *testing.T) {
+	needScanGit(t)
+	testtools.Need(t, "bash")
+	testtools.Need(t, "jq")
+	bin := actionInstall(t)
+	r := newTrustRepo(t)
+	payload := prPayload(r.base, r.head)
+	ar := runAction(t, bin, r.dir, "pull_request", payload, nil)
+	if ar.code != 0 || ar.outputs["new-suppressions"] != "4" || ar.outputs["findings"] != "4" {
+		t.Fatalf("exit %d outputs %v\n%s", ar.code, ar.outputs, ar.output)
+	}
+	for _, f := range []string{"keys/inline.env", "keys/gl.env", "keys/b.env", "vendor2/a.env"} {
+		if !strings.Contains(ar.output, "::warning file="+f+",line=1,title=keytrail%3A secret suppressed by this change") {
+			t.Errorf("no warning annotation for %s:\n%s", f, ar.output)
+		}
+		if !strings.Contains(ar.summary, "| "+strings.ReplaceAll(f, "_", "\\_")+":1 |") {
+			t.Errorf("job summary lacks %s:\n%s", f, ar.summary)
+		}
+	}
+	for _, why := range []string{"keytrail:allow comment on a line the change adds", "entry in .keytrail\\-baseline.json added by the change",
+		"global allowlist in .keytrail.toml", "entry in .keytrailignore or .gitleaksignore added by the change"} {
+		if !strings.Contains(ar.summary, why) {
+			t.Errorf("job summary lacks %q:\n%s", why, ar.summary)
+		}
+	}
+	if strings.Contains(ar.output, "::error file=") {
+		t.Errorf("suppressed findings annotated as errors:\n%s", ar.output)
+	}
+	ar = runAction(t, bin, r.dir, "pull_request", payload, map[string]string{"FAIL_ON_NEW_SUPPRESSIONS": "true"})
+	if ar.code != 1 || ar.outputs["exit-code"] != "1" {
+		t.Errorf("fail-on-new-suppressions: exit %d outputs %v\n%s", ar.code, ar.outputs, ar.output)
+	}
 }
 
 // TestSARIFFromHistoryScanValidates plants every builtin rule's example

@@ -120,7 +120,7 @@ func adaptForAudit(e *env, g *globalFlags, af *auditFlags, providers []auditProv
 		start := e.now()
 		e.sinkFormats = report.AuditFormats
 		e.sink = func(e *env, sf *scanFlags, res *scanner.Result, root string) error {
-			if err := applySuppressions(e, sf, res, root); err != nil {
+			if err := applySuppressions(cmd.Context(), e, sf, res, root); err != nil {
 				return err
 			}
 			in := auditInput{findings: res.Findings, format: sf.format, output: sf.output,

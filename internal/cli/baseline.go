@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -20,25 +21,24 @@ type scanSink func(e *env, sf *scanFlags, res *scanner.Result, root string) erro
 // applySuppressions drops findings listed in the --baseline file or in
 // .keytrailignore / .gitleaksignore at the scanned root. It runs before
 // redaction because fingerprints cover the secret.
-func applySuppressions(e *env, sf *scanFlags, res *scanner.Result, root string) error {
-	ig, err := baseline.LoadIgnore(root)
+// In a range scan (or with --baseline-from) they are read from the base
+// revision, and entries only the working tree has mark findings
+// suppressed_by_change instead of dropping them (trust.go).
+func applySuppressions(ctx context.Context, e *env, sf *scanFlags, res *scanner.Result, root string) error {
+	_, rev := sf.trustRevs()
+	b, ig, err := loadSuppressionFiles(ctx, sf, root, rev)
 	if err != nil {
 		return err
 	}
-	var b *baseline.File
-	if sf.baseline != "" {
-		b, err = baseline.Load(sf.baseline)
-		if err != nil {
-			return fmt.Errorf("--baseline: %w", err)
+	if b != nil || ig.Len() > 0 {
+		var n int
+		res.Findings, n = baseline.Filter(res.Findings, root, b, ig)
+		if n > 0 {
+			e.log.Info().Int("suppressed", n).Int("new", len(res.Findings)).Msg("findings in the baseline or an ignore file were not reported")
 		}
 	}
-	if b == nil && ig.Len() == 0 {
-		return nil
-	}
-	var n int
-	res.Findings, n = baseline.Filter(res.Findings, root, b, ig)
-	if n > 0 {
-		e.log.Info().Int("suppressed", n).Int("new", len(res.Findings)).Msg("findings in the baseline or an ignore file were not reported")
+	if rev != "" {
+		markFileSuppressions(sf, root, res.Findings)
 	}
 	return nil
 }

@@ -24,7 +24,10 @@ them) and whether it is still present at HEAD. Commit messages are
 scanned too (file "(commit message)").
 
 --range BASE..HEAD (or --since-commit BASE) scans only what the commits of
-a pull request add. --staged scans only the index against HEAD, for a
+a pull request add. The config, ignore files and --baseline are then read
+from BASE, not the working tree, so a change cannot silence itself; what
+only the change's own suppressions (or keytrail:allow comments on its
+lines) would hide is reported, marked suppressed_by_change. --staged scans only the index against HEAD, for a
 pre-commit hook.`,
 		Args: cobra.MaximumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -37,6 +40,7 @@ pre-commit hook.`,
 			if opts.Workers <= 0 {
 				opts.Workers = runtime.GOMAXPROCS(0)
 			}
+			sf.rangeBase = rangeBase(opts.Range, opts.SinceCommit)
 			src := gitsource.New(opts)
 			defer src.Close()
 			return runScan(cmd.Context(), e, g, sf, src, configRoot(opts.Path))

@@ -53,7 +53,7 @@ not be read.`,
 			if !sf.showSecrets {
 				merged = redactUnredacted(merged)
 			}
-			setup, err := buildEngine(g, sf, ".", report.Formats)
+			setup, err := buildEngine(cmd.Context(), g, sf, ".", report.Formats, false)
 			if err != nil {
 				return err
 			}

@@ -33,6 +33,11 @@ type scanFlags struct {
 	decodeDepth   int
 	noisyFiles    bool
 	baseline      string // see baseline.go
+
+	// Where suppressions come from (trust.go).
+	configFrom, baselineFrom string
+	failOnNewSuppressions    bool
+	rangeBase                string // set by scan git --range / --since-commit
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
@@ -50,6 +55,9 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.BoolVar(&f.noisyFiles, "scan-noisy-files", false, "apply generic rules to lock files, minified bundles and vendored code too (provider rules always apply)")
 	fl.StringVar(&f.sarifCategory, "sarif-category", "", "SARIF automationDetails.id, so several scans of one repo do not overwrite each other")
 	fl.StringVar(&f.baseline, "baseline", "", "report only findings not in this baseline file (keytrail baseline create); .keytrailignore at the root always applies")
+	fl.StringVar(&f.configFrom, "config-from", "", "read the config from this git revision, not the working tree (default in --range/--since-commit scans: the base; \"worktree\": the working tree)")
+	fl.StringVar(&f.baselineFrom, "baseline-from", "", "read the --baseline file and ignore files from this git revision (default in --range/--since-commit scans: the base; \"worktree\": the working tree)")
+	fl.BoolVar(&f.failOnNewSuppressions, "fail-on-new-suppressions", false, "count findings that only the scanned change's own suppressions would hide (suppressed_by_change) for the exit code")
 }
 
 func newScanCmd(e *env, g *globalFlags) *cobra.Command {
@@ -142,11 +150,14 @@ func loadConfig(flag, root string) (*config.Config, error) {
 type scanSetup struct {
 	set    *rules.Set
 	engine *scanner.Engine
+	// changed is the working tree's config when suppressions come from a
+	// revision and it differs (trust.go).
+	changed *changedConfig
 }
 
 // buildEngine checks the flags (--format against formats; nil: not
 // checked) and builds the engine.
-func buildEngine(g *globalFlags, sf *scanFlags, root string, formats []string) (*scanSetup, error) {
+func buildEngine(ctx context.Context, g *globalFlags, sf *scanFlags, root string, formats []string, forSink bool) (*scanSetup, error) {
 	if formats != nil && !slices.Contains(formats, sf.format) {
 		return nil, fmt.Errorf("--format %q: want one of %s", sf.format, strings.Join(formats, ", "))
 	}
@@ -155,7 +166,8 @@ func buildEngine(g *globalFlags, sf *scanFlags, root string, formats []string) (
 	default:
 		return nil, fmt.Errorf("--min-confidence %q: want low, medium or high", sf.minConfidence)
 	}
-	cfg, err := loadConfig(g.config, root)
+	cfgRev, _ := sf.trustRevs()
+	cfg, trustedData, err := loadScanConfig(ctx, g.config, root, cfgRev)
 	if err != nil {
 		return nil, err
 	}
@@ -163,18 +175,26 @@ func buildEngine(g *globalFlags, sf *scanFlags, root string, formats []string) (
 	if err != nil {
 		return nil, err
 	}
-	eng, err := scanner.NewEngine(set, scanner.Options{
+	opts := scanner.Options{
 		MaxFileSize:   sf.maxFileSize,
 		ReportInvalid: sf.reportInvalid,
 		MinConfidence: sf.minConfidence,
 		Allowlist:     cfg.GlobalAllowlist(),
 		DecodeDepth:   decodeDepthOption(sf.decodeDepth),
 		NoisyPaths:    noisyPaths(sf.noisyFiles),
-	})
+	}
+	// In a range every finding is on a line the change adds, so an
+	// inline allow comment there is the change's own (trust.go).
+	opts.MarkInlineAllowed = sf.rangeBase != "" && !forSink
+	eng, err := scanner.NewEngine(set, opts)
 	if err != nil {
 		return nil, err
 	}
-	return &scanSetup{set: set, engine: eng}, nil
+	setup := &scanSetup{set: set, engine: eng}
+	if cfgRev != "" && !forSink {
+		setup.changed = loadChangedConfig(g.config, root, trustedData, opts)
+	}
+	return setup, nil
 }
 
 // decodeDepthOption maps the flag (0 = off) to the engine's option
@@ -199,7 +219,7 @@ func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src sca
 	if e.sink != nil {
 		formats = e.sinkFormats
 	}
-	setup, err := buildEngine(g, sf, root, formats)
+	setup, err := buildEngine(ctx, g, sf, root, formats, e.sink != nil)
 	if err != nil {
 		return err
 	}
@@ -218,9 +238,10 @@ func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src sca
 	if e.sink != nil {
 		return e.sink(e, sf, res, root)
 	}
-	if err := applySuppressions(e, sf, res, root); err != nil {
+	if err := applySuppressions(ctx, e, sf, res, root); err != nil {
 		return err
 	}
+	markConfigSuppressions(ctx, setup.engine, setup.changed, res.Findings)
 	if err := writeReport(e, sf, setup, res); err != nil {
 		return err
 	}
@@ -230,7 +251,7 @@ func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src sca
 	switch {
 	case len(res.Errors) > 0:
 		e.exit = ExitError
-	case len(res.Findings) > 0:
+	case countsForExit(sf, res.Findings) > 0:
 		e.exit = sf.exitCode
 	default:
 		e.exit = ExitClean

@@ -150,7 +150,7 @@ func runScanGitHub(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, g
 	if e.sink != nil {
 		formats = e.sinkFormats
 	}
-	setup, err := buildEngine(g, sf, ".", formats)
+	setup, err := buildEngine(ctx, g, sf, ".", formats, e.sink != nil)
 	if err != nil {
 		return err
 	}
@@ -204,7 +204,7 @@ func runScanGitHub(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, g
 		}
 		return e.sink(e, sf, res, ".")
 	}
-	if err := applySuppressions(e, sf, res, "."); err != nil {
+	if err := applySuppressions(ctx, e, sf, res, "."); err != nil {
 		return err
 	}
 	if err := writeReport(e, sf, setup, res); err != nil {

@@ -44,6 +44,12 @@ func Load(path string) (*Config, error) {
 	if err != nil {
 		return nil, fmt.Errorf("config %s: %w", path, err)
 	}
+	return Parse(path, data)
+}
+
+// Parse reads config data; path names it in errors (it may be "REV:path"
+// for a config read from a git revision).
+func Parse(path string, data []byte) (*Config, error) {
 	var c Config
 	if IsGitleaks(data) {
 		// A gitleaks config is converted in memory (see gitleaks.go).

@@ -104,6 +104,9 @@ func writeText(w io.Writer, fs []scanner.Finding, o Options) error {
 		if f.Repository != "" {
 			fmt.Fprintf(w, "    repository: %s  %s\n", t(f.Repository), t(f.URL))
 		}
+		if f.SuppressedByChange != "" {
+			fmt.Fprintf(w, "    %s\n", c(ansiYel, "suppressed by the change itself, reported anyway: "+t(f.SuppressedByChange)))
+		}
 		if f.Valid != nil && !*f.Valid {
 			fmt.Fprintf(w, "    %s\n", c(ansiDim, "checksum/structure invalid (shown because of --report-invalid)"))
 		}
@@ -178,7 +181,7 @@ func HumanBytes(n int64) string {
 
 func writeCSV(w io.Writer, fs []scanner.Finding) error {
 	cw := csv.NewWriter(w)
-	cw.Write([]string{"rule_id", "description", "severity", "confidence", "file", "line", "column", "end_line", "end_column", "secret", "fingerprint", "entropy", "commit", "author", "email", "date"})
+	cw.Write([]string{"rule_id", "description", "severity", "confidence", "file", "line", "column", "end_line", "end_column", "secret", "fingerprint", "entropy", "commit", "author", "email", "date", "suppressed_by_change"})
 	for _, f := range fs {
 		date := ""
 		if !f.Date.IsZero() {
@@ -188,7 +191,7 @@ func writeCSV(w io.Writer, fs []scanner.Finding) error {
 		c := CSVCell
 		cw.Write([]string{c(f.RuleID), c(f.Description), c(f.Severity), c(f.Confidence), c(f.File),
 			strconv.Itoa(f.Line), strconv.Itoa(f.Column), strconv.Itoa(f.EndLine), strconv.Itoa(f.EndColumn),
-			c(f.Secret), c(f.Fingerprint), strconv.FormatFloat(f.Entropy, 'f', 2, 64), c(f.Commit), c(f.Author), c(f.Email), date})
+			c(f.Secret), c(f.Fingerprint), strconv.FormatFloat(f.Entropy, 'f', 2, 64), c(f.Commit), c(f.Author), c(f.Email), date, c(f.SuppressedByChange)})
 	}
 	cw.Flush()
 	return cw.Error()
@@ -199,8 +202,13 @@ func writeCSV(w io.Writer, fs []scanner.Finding) error {
 func writeGitHub(w io.Writer, fs []scanner.Finding) error {
 	for _, f := range fs {
 		msg := fmt.Sprintf("%s: %s (secret %s, fingerprint %s)", f.RuleID, f.Description, f.Secret, f.Fingerprint)
-		if _, err := fmt.Fprintf(w, "::error file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,title=%s::%s\n",
-			ghProp(f.File), f.Line, f.Column, f.EndLine, f.EndColumn, ghProp("Leaked secret: "+f.RuleID), ghData(msg)); err != nil {
+		level, title := "error", "Leaked secret: "+f.RuleID
+		if f.SuppressedByChange != "" {
+			level, title = "warning", "Secret suppressed by this change: "+f.RuleID
+			msg += "; suppressed by " + f.SuppressedByChange
+		}
+		if _, err := fmt.Fprintf(w, "::%s file=%s,line=%d,col=%d,endLine=%d,endColumn=%d,title=%s::%s\n",
+			level, ghProp(f.File), f.Line, f.Column, f.EndLine, f.EndColumn, ghProp(title), ghData(msg)); err != nil {
 			return err
 		}
 	}

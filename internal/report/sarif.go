@@ -499,6 +499,9 @@ func resultMessage(f scanner.Finding) string {
 	if f.OtherLocations > 0 {
 		fmt.Fprintf(&b, " Also seen in %d other location(s).", f.OtherLocations)
 	}
+	if f.SuppressedByChange != "" {
+		fmt.Fprintf(&b, " The change itself would suppress it (%s); reported anyway.", f.SuppressedByChange)
+	}
 	b.WriteString(" Revoke or rotate it: deleting it from the code does not make it safe.")
 	return b.String()
 }
@@ -517,6 +520,9 @@ func resultProperties(f scanner.Finding, annotate func(scanner.Finding) map[stri
 	}
 	if f.Decoded != "" {
 		p["decoded"] = f.Decoded
+	}
+	if f.SuppressedByChange != "" {
+		p["suppressedByChange"] = f.SuppressedByChange
 	}
 	if f.Commit != "" {
 		p["commit"] = f.Commit
