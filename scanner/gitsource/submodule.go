@@ -2,6 +2,7 @@ package gitsource
 
 import (
 	"context"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -49,6 +50,12 @@ func (s *Source) submoduleItems(ctx context.Context, b backend, emit func(scanne
 		if _, err := os.Stat(filepath.Join(dir, ".git")); err != nil {
 			continue
 		}
+		// A checked-out submodule is followed only inside the repository:
+		// a hostile working tree may put a symlink where it should be.
+		if !insideDir(root, dir) {
+			report(&scanner.ScanError{Path: p, Err: fmt.Errorf("submodule not followed: %s resolves outside the repository", p)})
+			continue
+		}
 		o := s.opts
 		o.Path, o.Range, o.SinceCommit, o.Branch, o.Refs, o.Staged = dir, "", "", "", nil, false
 		sub := &subSource{src: New(o), prefix: p + "/"}
@@ -69,4 +76,18 @@ func (s *Source) submoduleItems(ctx context.Context, b backend, emit func(scanne
 		}
 	}
 	return nil
+}
+
+// insideDir reports whether p, with symlinks resolved, lies under root.
+func insideDir(root, p string) bool {
+	r, err := filepath.EvalSymlinks(root)
+	if err != nil {
+		return false
+	}
+	q, err := filepath.EvalSymlinks(p)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(r, q)
+	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator)) && rel != "."
 }
