@@ -55,6 +55,11 @@ func (l *Lookup) Read(ctx context.Context, t *Tracker) []error {
 	sort.Strings(regions)
 	ps := &pass{t: t, low: -1, high: math.MaxInt, exclude: map[string]bool{}, local: map[string]bool{}, key: []byte(`"accessKeyId"`)}
 	done := map[string]bool{}
+	// One budget per Region for the whole lookup, sessions included.
+	buckets := map[string]*bucket{}
+	for _, r := range regions {
+		buckets[r] = &bucket{rate: rate, now: now, sleep: sleep}
+	}
 	var errs []error
 	var mu sync.Mutex
 	for {
@@ -68,7 +73,7 @@ func (l *Lookup) Read(ctx context.Context, t *Tracker) []error {
 			wg.Add(1)
 			go func() {
 				defer wg.Done()
-				b := &bucket{rate: rate, now: now, sleep: sleep}
+				b := buckets[region]
 				for _, id := range ids {
 					if err := l.lookup(ctx, region, id, b, ps, &mu); err != nil {
 						mu.Lock()
