@@ -45,10 +45,20 @@ measure "git: ${BLOB_MB} MB keyword blob (--max-file-size 0)" scan git --max-fil
 measure "dir: ${BLOB_MB} MB keyword file (--max-file-size 0)" scan dir --max-file-size 0 "$W/file"
 rm -rf "$W/repo" "$W/file"
 
-# A tree DEPTH levels deep (built relative to the current directory: the
-# full path is longer than PATH_MAX).
+# A tree DEPTH levels deep, built with directory descriptors: the full
+# path is longer than PATH_MAX (and bash's cd slows down past it).
 mkdir -p "$W/deep"
-(cd "$W/deep" && for _ in $(seq "$DEPTH"); do mkdir d && cd d || exit 1; done && echo "T=placeholder" >deep.env)
+python3 - "$W/deep" "$DEPTH" <<'PY'
+import os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+for _ in range(int(sys.argv[2])):
+    os.mkdir("d", dir_fd=fd)
+    nfd = os.open("d", os.O_RDONLY, dir_fd=fd)
+    os.close(fd)
+    fd = nfd
+f = os.open("deep.env", os.O_CREAT | os.O_WRONLY, 0o644, dir_fd=fd)
+os.write(f, b"T=placeholder\n")
+PY
 measure "dir: tree $DEPTH levels deep" scan dir "$W/deep"
 rm -rf "$W/deep"
 
