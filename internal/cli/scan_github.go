@@ -248,7 +248,7 @@ func writeGitHubSummary(w io.Writer, s githubsource.Summary) {
 	}
 	fmt.Fprintf(w, "; %.1fs\n", s.Elapsed)
 	for _, f := range s.Failed {
-		fmt.Fprintf(w, "keytrail: failed: %s: %s\n", f.Repo, f.Reason)
+		fmt.Fprintf(w, "keytrail: failed: %s: %s\n", report.TerminalSafe(f.Repo), report.TerminalSafe(f.Reason))
 	}
 	skips := map[string]int{}
 	for _, sk := range s.Skipped {
@@ -264,7 +264,7 @@ func writeGitHubSummary(w io.Writer, s githubsource.Summary) {
 	}
 	sort.Strings(keys)
 	for _, k := range keys {
-		fmt.Fprintf(w, "keytrail: skipped %d: %s\n", skips[k], k)
+		fmt.Fprintf(w, "keytrail: skipped %d: %s\n", skips[k], report.TerminalSafe(k))
 	}
 	repos := make([]string, 0, len(s.FindingsByRepo))
 	for r := range s.FindingsByRepo {
@@ -272,9 +272,17 @@ func writeGitHubSummary(w io.Writer, s githubsource.Summary) {
 	}
 	sort.Strings(repos)
 	for _, r := range repos {
-		fmt.Fprintf(w, "keytrail: %d finding(s) in %s\n", s.FindingsByRepo[r], r)
+		fmt.Fprintf(w, "keytrail: %d finding(s) in %s\n", s.FindingsByRepo[r], report.TerminalSafe(r))
+	}
+	if len(s.FindingsByRule) > 0 {
+		rs := make([]string, 0, len(s.FindingsByRule))
+		for r, n := range s.FindingsByRule {
+			rs = append(rs, fmt.Sprintf("%s %d", r, n))
+		}
+		sort.Strings(rs)
+		fmt.Fprintf(w, "keytrail: findings by rule: %s\n", strings.Join(rs, ", "))
 	}
 	for _, n := range s.Notes {
-		fmt.Fprintf(w, "keytrail: note: %s\n", n)
+		fmt.Fprintf(w, "keytrail: note: %s\n", report.TerminalSafe(n))
 	}
 }

@@ -74,8 +74,23 @@ func benchOptions(b *testing.B, gh *ghfake.Server, cache string, st *State) Opti
 // BenchmarkRescanUnchangedOrg is the daily run over an org where nothing
 // changed: 50 repositories with a warm cache and state (goal: at most 5 s,
 // no blob read).
+//
+// "git-http-backend" serves each ref advertisement with the real CGI (two
+// git processes per repository on the same machine, the fake GitHub's
+// cost); "cached-advertisement" answers it from memory, timing keytrail.
 func BenchmarkRescanUnchangedOrg(b *testing.B) {
+	for _, cached := range []bool{false, true} {
+		name := "git-http-backend"
+		if cached {
+			name = "cached-advertisement"
+		}
+		b.Run(name, func(b *testing.B) { benchRescan(b, cached) })
+	}
+}
+
+func benchRescan(b *testing.B, cached bool) {
 	gh := benchOrg(b, 50, 5, 4, 2<<10)
+	gh.CacheAdverts = cached
 	cache := b.TempDir()
 	st := &State{Version: stateVersion, Repos: map[string]*RepoState{}}
 	if _, err := Run(context.Background(), benchOptions(b, gh, cache, st)); err != nil {

@@ -64,6 +64,10 @@ type Server struct {
 	Token    string
 	// PageSize caps repository list pages (GitHub allows 100).
 	PageSize int
+	// CacheAdverts answers ref advertisements from memory once served
+	// (until a repository changes), so benchmarks time keytrail rather
+	// than the fake's CGI processes.
+	CacheAdverts bool
 
 	mu        sync.Mutex
 	repos     map[string]*Repo // lower-case full name
@@ -75,6 +79,7 @@ type Server struct {
 	gitAuthOK int
 	gitDenied int
 	clock     int64
+	adverts   map[string][]byte
 	dlAuth    int // downloads that carried an Authorization header
 }
 
@@ -86,7 +91,7 @@ func New(t testing.TB, token string) *Server {
 		t.Skip("git not on PATH")
 	}
 	s := &Server{t: t, ReposDir: t.TempDir(), Token: token, PageSize: 100,
-		repos: map[string]*Repo{}, runs: map[string][]Run{}, remaining: 5000}
+		repos: map[string]*Repo{}, runs: map[string][]Run{}, remaining: 5000, adverts: map[string][]byte{}}
 	backend := &cgi.Handler{
 		Path: git,
 		Args: []string{"http-backend"},
@@ -107,8 +112,30 @@ func New(t testing.TB, token string) *Server {
 		}
 		s.mu.Lock()
 		s.gitAuthOK++
+		cacheable := s.CacheAdverts && strings.HasSuffix(r.URL.Path, "/info/refs") && r.URL.Query().Get("service") == "git-upload-pack" && r.Header.Get("Git-Protocol") == ""
+		cached, hit := s.adverts[r.URL.Path]
 		s.mu.Unlock()
-		backend.ServeHTTP(w, r)
+		if cacheable && hit {
+			w.Header().Set("Content-Type", "application/x-git-upload-pack-advertisement")
+			w.Write(cached)
+			return
+		}
+		if !cacheable {
+			backend.ServeHTTP(w, r)
+			return
+		}
+		rec := httptest.NewRecorder()
+		backend.ServeHTTP(rec, r)
+		for k, v := range rec.Header() {
+			w.Header()[k] = v
+		}
+		w.WriteHeader(rec.Code)
+		w.Write(rec.Body.Bytes())
+		if rec.Code == http.StatusOK {
+			s.mu.Lock()
+			s.adverts[r.URL.Path] = rec.Body.Bytes()
+			s.mu.Unlock()
+		}
 	}))
 	t.Cleanup(s.Git.Close)
 	s.API = httptest.NewServer(http.HandlerFunc(s.serveAPI))
@@ -181,6 +208,7 @@ func (s *Server) AddRepo(r Repo, commits ...map[string]string) {
 func (s *Server) RemoveRepo(owner, name string) {
 	s.mu.Lock()
 	delete(s.repos, strings.ToLower(owner+"/"+name))
+	clear(s.adverts)
 	s.mu.Unlock()
 	os.RemoveAll(s.BarePath(owner, name))
 }
@@ -209,6 +237,7 @@ func (s *Server) Push(owner, name string, files map[string]string, force bool) s
 func (s *Server) fastImport(bare, from string, force bool, commits ...map[string]string) {
 	s.t.Helper()
 	s.mu.Lock()
+	clear(s.adverts)
 	s.clock++
 	when := 1704067200 + s.clock*3600
 	s.mu.Unlock()
