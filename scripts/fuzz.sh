@@ -51,7 +51,16 @@ while IFS=$'\t' read -r dir name; do
   if ! out=$("$GO" test -run '^$' -fuzz "^${name}\$" -fuzztime "$FUZZTIME" \
     -fuzzminimizetime "$FUZZMINIMIZETIME" -parallel "$FUZZPARALLEL" "$pkg" 2>&1); then
     echo "$out"
-    failed+=("$pkg $name")
+    # Go's fuzzer can end a time-limited run with "context deadline
+    # exceeded" when the time runs out while a worker is busy, without any
+    # failing input (seen here on FuzzParsePlan). That is the fuzzer's own
+    # shutdown, not a bug in the target: a real failure writes its input
+    # under testdata/fuzz and says so.
+    if grep -q "context deadline exceeded" <<<"$out" && ! grep -q "Failing input written to" <<<"$out"; then
+      echo "fuzz: $pkg $name: the fuzzer stopped at its deadline with no failing input; not counted as a failure"
+    else
+      failed+=("$pkg $name")
+    fi
   fi
 done <<<"$targets"
 
