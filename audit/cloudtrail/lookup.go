@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudtrail"
 	cttypes "github.com/aws/aws-sdk-go-v2/service/cloudtrail/types"
+
+	"github.com/keytrail/keytrail/internal/ctxsleep"
 )
 
 // LookupAPI is the part of the CloudTrail client the lookup uses.
@@ -46,7 +48,7 @@ func (l *Lookup) Read(ctx context.Context, t *Tracker) []error {
 	}
 	sleep := l.Sleep
 	if sleep == nil {
-		sleep = sleepCtx
+		sleep = ctxsleep.Sleep
 	}
 	regions := make([]string, 0, len(l.Clients))
 	for r := range l.Clients {
@@ -153,15 +155,4 @@ func (b *bucket) wait(ctx context.Context) error {
 	}
 	b.next = now.Add(time.Duration(float64(time.Second) / b.rate))
 	return nil
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
 }

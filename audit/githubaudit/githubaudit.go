@@ -17,6 +17,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/keytrail/keytrail/audit"
+	"github.com/keytrail/keytrail/internal/ctxsleep"
 )
 
 // Config says which audit logs to search and how.
@@ -53,7 +54,7 @@ func New(cfg Config) (*Investigator, error) {
 		cfg.Now = time.Now
 	}
 	if cfg.Sleep == nil {
-		cfg.Sleep = sleepCtx
+		cfg.Sleep = ctxsleep.Sleep
 	}
 	if cfg.MaxWait <= 0 {
 		cfg.MaxWait = 15 * time.Minute

@@ -20,6 +20,7 @@ import (
 	"github.com/rs/zerolog"
 
 	"github.com/keytrail/keytrail/audit"
+	"github.com/keytrail/keytrail/internal/ctxsleep"
 	"github.com/keytrail/keytrail/rules"
 )
 
@@ -177,7 +178,7 @@ func (s *sleepRecorder) sleep(ctx context.Context, d time.Duration) error {
 	s.waits = append(s.waits, d)
 	s.mu.Unlock()
 	if s.real {
-		return sleepCtx(ctx, d)
+		return ctxsleep.Sleep(ctx, d)
 	}
 	return nil
 }

@@ -72,18 +72,6 @@ type tooLongError struct {
 func (e *tooLongError) Error() string { return describe(e) }
 func (e *tooLongError) Unwrap() error { return e.err }
 
-// sleepCtx waits d or until ctx is done.
-func sleepCtx(ctx context.Context, d time.Duration) error {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-ctx.Done():
-		return ctx.Err()
-	case <-t.C:
-		return nil
-	}
-}
-
 // describe turns a go-github error into a short message with the status
 // and GitHub's own message, never the request (its headers hold the
 // auditor's token) nor the full URL.

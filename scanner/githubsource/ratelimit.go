@@ -13,6 +13,8 @@ import (
 	"time"
 
 	"github.com/rs/zerolog"
+
+	"github.com/keytrail/keytrail/internal/ctxsleep"
 )
 
 // RateLimiter is an http.RoundTripper for the GitHub REST API that honours
@@ -63,14 +65,7 @@ func (r *RateLimiter) sleep(ctx context.Context, d time.Duration) error {
 	if r.Sleep != nil {
 		return r.Sleep(ctx, d)
 	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return ctxsleep.Sleep(ctx, d)
 }
 
 // RoundTrip implements http.RoundTripper.
