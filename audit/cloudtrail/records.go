@@ -268,15 +268,11 @@ func (s *splitter) nested(open byte) error {
 		chunk, _ = s.br.Peek(n)
 		i := bytes.IndexAny(chunk, "{}\"[]")
 		if i < 0 {
-			s.buf = append(s.buf, chunk...)
-			s.off += int64(len(chunk))
-			_, _ = s.br.Discard(len(chunk))
+			s.take(chunk)
 			continue
 		}
-		s.buf = append(s.buf, chunk[:i+1]...)
-		s.off += int64(i + 1)
 		c := chunk[i]
-		_, _ = s.br.Discard(i + 1)
+		s.take(chunk[:i+1])
 		switch c {
 		case '{', '[':
 			depth++
@@ -296,6 +292,13 @@ func (s *splitter) nested(open byte) error {
 	}
 }
 
+// take moves b, which the reader has buffered, into s.buf.
+func (s *splitter) take(b []byte) {
+	s.buf = append(s.buf, b...)
+	s.off += int64(len(b))
+	_, _ = s.br.Discard(len(b))
+}
+
 // str copies the rest of a string (after its opening quote) into s.buf.
 func (s *splitter) str() error {
 	for {
@@ -312,15 +315,11 @@ func (s *splitter) str() error {
 		chunk, _ := s.br.Peek(n)
 		i := bytes.IndexAny(chunk, "\"\\\n")
 		if i < 0 {
-			s.buf = append(s.buf, chunk...)
-			s.off += int64(len(chunk))
-			_, _ = s.br.Discard(len(chunk))
+			s.take(chunk)
 			continue
 		}
-		s.buf = append(s.buf, chunk[:i+1]...)
-		s.off += int64(i + 1)
 		c := chunk[i]
-		_, _ = s.br.Discard(i + 1)
+		s.take(chunk[:i+1])
 		switch c {
 		case '"':
 			return nil
