@@ -11,8 +11,10 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/keytrail/keytrail/audit"
+	"github.com/keytrail/keytrail/internal/config"
 	"github.com/keytrail/keytrail/internal/report"
 	"github.com/keytrail/keytrail/scanner"
 )
@@ -90,58 +92,71 @@ is still audited and reported).`,
 			return runAudit(cmd.Context(), e, g, af, providers, in)
 		},
 	}
-	pf := cmd.PersistentFlags()
-	pf.StringVar(&af.leakedAt, "leaked-at", "", "when the keys leaked, if no commit date tells (RFC 3339 or YYYY-MM-DD; default: the scan time, reported as an assumption)")
-	pf.StringVar(&af.baselineWindow, "baseline-window", "90d", "use of a key in this window before the leak defines its known IPs, regions and agents (e.g. 90d, 12w, 720h)")
-	for _, p := range providers {
-		p.register(pf)
-	}
+	addAuditFlags(cmd.PersistentFlags(), af, providers)
 	fl := cmd.Flags()
 	fl.StringVar(&af.findings, "findings", "", "audit the findings `FILE` of an earlier \"keytrail scan --format json\" (or jsonl); - reads standard input")
 	fl.StringVarP(&af.format, "format", "f", "text", "report format: "+strings.Join(report.AuditFormats, ", "))
 	fl.StringVarP(&af.output, "output", "o", "", "write the report to this file instead of standard output")
 	fl.StringVar(&af.sarifCategory, "sarif-category", "", "SARIF automationDetails.id")
 
-	scan := newScanCmd(e, g)
-	for _, sub := range scan.Commands() {
-		scan.RemoveCommand(sub)
-		adaptForAudit(e, g, af, providers, sub)
+	for _, sub := range auditSources(e, g, report.AuditFormats, "Scan and audit", func(cmd *cobra.Command, sf *scanFlags, in auditInput) error {
+		in.format, in.output, in.sarifCategory = sf.format, sf.output, sf.sarifCategory
+		return runAudit(cmd.Context(), e, g, af, providers, in)
+	}) {
+		if f := sub.Flags().Lookup("format"); f != nil {
+			f.Usage = "report format: " + strings.Join(report.AuditFormats, ", ")
+		}
 		cmd.AddCommand(sub)
 	}
 	cmd.AddCommand(newAuditAWSKeysCmd(e, g, providers)) // audit_awskeys.go
 	return cmd
 }
 
-// adaptForAudit points a scan subcommand at the audit instead of the
-// report writer; its --format and --output then mean the audit's.
-func adaptForAudit(e *env, g *globalFlags, af *auditFlags, providers []auditProvider, sub *cobra.Command) {
-	run := sub.RunE
-	sub.RunE = func(cmd *cobra.Command, args []string) error {
-		start := e.now()
-		e.sinkFormats = report.AuditFormats
-		e.sink = func(e *env, sf *scanFlags, res *scanner.Result, root string) error {
-			if err := applySuppressions(cmd.Context(), e, sf, res, root); err != nil {
-				return err
+// addAuditFlags registers the flags every audit shares, and each
+// provider's (keytrail audit, keytrail remediate plan SOURCE).
+func addAuditFlags(pf *pflag.FlagSet, af *auditFlags, providers []auditProvider) {
+	pf.StringVar(&af.leakedAt, "leaked-at", "", "when the keys leaked, if no commit date tells (RFC 3339 or YYYY-MM-DD; default: the scan time, reported as an assumption)")
+	pf.StringVar(&af.baselineWindow, "baseline-window", "90d", "use of a key in this window before the leak defines its known IPs, regions and agents (e.g. 90d, 12w, 720h)")
+	for _, p := range providers {
+		p.register(pf)
+	}
+}
+
+// auditSources returns keytrail scan's source subcommands (dir, git,
+// stdin, logs, github), each pointed at an audit instead of the report
+// writer: the suppressed scan's findings go to then. formats are the
+// --format values accepted (nil: any); short replaces "Scan" in the help.
+func auditSources(e *env, g *globalFlags, formats []string, short string, then func(cmd *cobra.Command, sf *scanFlags, in auditInput) error) []*cobra.Command {
+	scan := newScanCmd(e, g)
+	var out []*cobra.Command
+	for _, sub := range scan.Commands() {
+		scan.RemoveCommand(sub)
+		run := sub.RunE
+		sub.RunE = func(cmd *cobra.Command, args []string) error {
+			start := e.now()
+			e.sinkFormats = formats
+			e.sink = func(e *env, sf *scanFlags, res *scanner.Result, root string) error {
+				if err := applySuppressions(cmd.Context(), e, sf, res, root); err != nil {
+					return err
+				}
+				in := auditInput{findings: res.Findings, configRoot: root, scanTime: start}
+				for _, se := range res.Errors {
+					in.inputErrors = append(in.inputErrors, "not scanned: "+se.Error())
+				}
+				return then(cmd, sf, in)
 			}
-			in := auditInput{findings: res.Findings, format: sf.format, output: sf.output,
-				sarifCategory: sf.sarifCategory, configRoot: root, scanTime: start}
-			for _, se := range res.Errors {
-				in.inputErrors = append(in.inputErrors, "not scanned: "+se.Error())
+			return run(cmd, args)
+		}
+		sub.Short = strings.Replace(sub.Short, "Scan", short, 1)
+		fl := sub.Flags()
+		for _, name := range []string{"show-secrets", "exit-code"} {
+			if fl.Lookup(name) != nil {
+				_ = fl.MarkHidden(name)
 			}
-			return runAudit(cmd.Context(), e, g, af, providers, in)
 		}
-		return run(cmd, args)
+		out = append(out, sub)
 	}
-	sub.Short = strings.Replace(sub.Short, "Scan", "Scan and audit", 1)
-	fl := sub.Flags()
-	if f := fl.Lookup("format"); f != nil {
-		f.Usage = "report format: " + strings.Join(report.AuditFormats, ", ")
-	}
-	for _, name := range []string{"show-secrets", "exit-code"} {
-		if fl.Lookup(name) != nil {
-			_ = fl.MarkHidden(name)
-		}
-	}
+	return out
 }
 
 func checkAuditFormat(f string) error {
@@ -151,22 +166,69 @@ func checkAuditFormat(f string) error {
 	return nil
 }
 
+// assessed is an audit's result before it is written: the keys with
+// their verdicts, and what could not be read or asked.
+type assessed struct {
+	keys        []audit.Key
+	keyOf       map[string]string
+	inputErrors []string
+	cfg         *config.Config
+	now         time.Time
+}
+
 // runAudit builds keys from the findings, asks every enabled provider
 // about them, draws the verdicts and writes the report; it sets e.exit.
 func runAudit(ctx context.Context, e *env, g *globalFlags, af *auditFlags, providers []auditProvider, in auditInput) error {
-	leaked, err := parseLeakedAt(af.leakedAt)
+	a, err := assessKeys(ctx, e, g, af, providers, in)
 	if err != nil {
 		return err
 	}
+	cfg, keys, keyOf, inputErrors, now := a.cfg, a.keys, a.keyOf, a.inputErrors, a.now
+	rep := audit.NewReport(keys, inputErrors, now)
+
+	var rules []report.RuleInfo
+	if in.format == "sarif" {
+		set, err := cfg.RuleSet()
+		if err != nil {
+			return err
+		}
+		rules = ruleInfos(set)
+	}
+	opts := report.AuditOptions{Version: Version, SARIFCategory: in.sarifCategory, Rules: rules,
+		Findings: in.findings, KeyOf: keyOf}
+	if err := writeAuditReport(e, in, rep, opts); err != nil {
+		return err
+	}
+	for _, msg := range inputErrors {
+		fmt.Fprintf(e.stderr, "keytrail: %s\n", msg)
+	}
+	switch {
+	case len(inputErrors) > 0:
+		e.exit = ExitError
+	case rep.Failing():
+		e.exit = ExitFindings
+	default:
+		e.exit = ExitClean
+	}
+	return nil
+}
+
+// assessKeys builds keys from the findings, asks every enabled provider
+// about them and draws the verdicts (shared by audit and remediate plan).
+func assessKeys(ctx context.Context, e *env, g *globalFlags, af *auditFlags, providers []auditProvider, in auditInput) (*assessed, error) {
+	leaked, err := parseLeakedAt(af.leakedAt)
+	if err != nil {
+		return nil, err
+	}
 	window, err := parseDays(af.baselineWindow)
 	if err != nil {
-		return fmt.Errorf("--baseline-window %q: %w", af.baselineWindow, err)
+		return nil, fmt.Errorf("--baseline-window %q: %w", af.baselineWindow, err)
 	}
 	now := e.now()
 	e.audit = auditSettings{BaselineWindow: window, Now: now}
 	cfg, err := loadConfig(g.config, in.configRoot)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	policy := cfg.AuditPolicy()
 
@@ -197,33 +259,7 @@ func runAudit(ctx context.Context, e *env, g *globalFlags, af *auditFlags, provi
 	for i := range keys {
 		keys[i] = audit.Assess(keys[i], evidence[keys[i].Fingerprint], policy, now)
 	}
-	rep := audit.NewReport(keys, inputErrors, now)
-
-	var rules []report.RuleInfo
-	if in.format == "sarif" {
-		set, err := cfg.RuleSet()
-		if err != nil {
-			return err
-		}
-		rules = ruleInfos(set)
-	}
-	opts := report.AuditOptions{Version: Version, SARIFCategory: in.sarifCategory, Rules: rules,
-		Findings: in.findings, KeyOf: keyOf}
-	if err := writeAuditReport(e, in, rep, opts); err != nil {
-		return err
-	}
-	for _, msg := range inputErrors {
-		fmt.Fprintf(e.stderr, "keytrail: %s\n", msg)
-	}
-	switch {
-	case len(inputErrors) > 0:
-		e.exit = ExitError
-	case rep.Failing():
-		e.exit = ExitFindings
-	default:
-		e.exit = ExitClean
-	}
-	return nil
+	return &assessed{keys: keys, keyOf: keyOf, inputErrors: inputErrors, cfg: cfg, now: now}, nil
 }
 
 func writeAuditReport(e *env, in auditInput, rep audit.Report, opts report.AuditOptions) error {

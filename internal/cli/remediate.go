@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	vault "github.com/hashicorp/vault/api"
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/keytrail/keytrail/audit"
 	"github.com/keytrail/keytrail/remediate"
@@ -52,8 +53,9 @@ func (f *remediateFlags) options(cmd *cobra.Command) remediate.Options {
 	return o
 }
 
-func addPlanFlags(cmd *cobra.Command, f *remediateFlags) {
-	fs := cmd.Flags()
+func addPlanFlags(cmd *cobra.Command, f *remediateFlags) { addPlanFlagSet(cmd.Flags(), f) }
+
+func addPlanFlagSet(fs *pflag.FlagSet, f *remediateFlags) {
 	fs.StringArrayVar(&f.distribute, "distribute", nil, "where the new key goes, in order (repeatable): secretsmanager:NAME_OR_ARN, vault:MOUNT/PATH, exec:CMD, webhook:URL")
 	fs.DurationVar(&f.overlap, "overlap", remediate.DefaultOverlap, "how long both keys work, so clients pick up the new one (longer than their credential refresh interval)")
 	fs.DurationVar(&f.grace, "grace", remediate.DefaultGrace, "how long the old key stays deactivated (and can be switched back on) before it is deleted")
@@ -138,71 +140,6 @@ func remediateProviders(e *env) map[string]remediate.Provider {
 		Targets: deps,
 	}
 	return map[string]remediate.Provider{"aws": p, remediate.HookProvider: &hook.Provider{Deps: deps}}
-}
-
-func newRemediatePlanCmd(e *env, g *globalFlags) *cobra.Command {
-	f := &remediateFlags{}
-	var from, out string
-	cmd := &cobra.Command{
-		Use:   "plan --from audit.json",
-		Short: "Write a remediation plan (per key: revoke, rotate or none, and every step) from keytrail audit JSON",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, args []string) error {
-			if from == "" {
-				return errors.New("--from: name the keytrail audit JSON file (keytrail audit --format json > audit.json)")
-			}
-			keys, err := readAuditKeysFrom(e, from)
-			if err != nil {
-				return err
-			}
-			cfg, err := loadConfig(g.config, ".")
-			if err != nil {
-				return err
-			}
-			provs := remediateProviders(e)
-			p, errs := remediate.FromAudit(keys, f.options(cmd), from, time.Now(), remediate.Planners(provs),
-				func(k audit.Key) string { return cfg.HookFor(k.RuleID, k.Provider) })
-			// The [policy] table's overlap and grace (per environment) apply
-			// unless the flags say otherwise.
-			pol := cfg.AuditPolicy()
-			for i := range p.Keys {
-				kp := &p.Keys[i]
-				if kp.Action != remediate.ActionRotate {
-					continue
-				}
-				o, gr := pol.RotationTimings(keys[i].OwnerPath, keys[i].OwnerTags)
-				if o > 0 && !cmd.Flags().Changed("overlap") {
-					kp.Options.Overlap = remediate.Duration(o)
-				}
-				if gr > 0 && !cmd.Flags().Changed("grace") {
-					kp.Options.Grace = remediate.Duration(gr)
-				}
-			}
-			for _, err := range errs {
-				fmt.Fprintf(e.stderr, "keytrail: %v\n", err)
-			}
-			w := e.stdout
-			if out != "" {
-				fh, err := os.OpenFile(out, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o600)
-				if err != nil {
-					return fmt.Errorf("--output %s: %w", out, err)
-				}
-				defer fh.Close()
-				w = fh
-			}
-			if err := remediate.WritePlan(w, p); err != nil {
-				return err
-			}
-			if len(errs) > 0 {
-				e.exit = ExitError
-			}
-			return nil
-		},
-	}
-	cmd.Flags().StringVar(&from, "from", "", "keytrail audit JSON to plan from (- for stdin)")
-	cmd.Flags().StringVarP(&out, "output", "o", "", "write the plan here (mode 0600) instead of stdout")
-	addPlanFlags(cmd, f)
-	return cmd
 }
 
 // readAuditKeysFrom reads audit JSON from a file, or stdin for "-" (so
