@@ -1,6 +1,7 @@
 package remediate
 
 import (
+	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -52,10 +53,24 @@ func FromAudit(keys []audit.Key, opts Options, source string, now time.Time, pla
 		}
 		if kp.Options.Hook == "" {
 			kp.Options = OptionsFor(kp.Action, opts)
+			switch {
+			case kp.Provider == "github" && kp.Action == ActionRevoke:
+				kp.Options = Options{GitHubAPI: opts.GitHubAPI}
+			case kp.Provider == "github" && kp.Action == ActionRotate:
+				// Revoking a token still in use is an outage; only its owner
+				// can make the replacement.
+				kp.Action, kp.Options = ActionNone, Options{}
+				kp.Reason += "; GitHub tokens cannot be rotated through an API: have the owner make a new token, then revoke this one (plan it with the audit's revoke-now, or keytrail remediate revoke-github)"
+			}
 		}
 		if err := Fill(&kp, planners); err != nil {
-			errs = append(errs, fmt.Errorf("key %s: %w", k.KeyID, err))
-			kp.Action, kp.Reason, kp.Options, kp.Steps = ActionNone, err.Error(), Options{}, nil
+			var ue *UnsupportedError
+			if errors.As(err, &ue) {
+				kp.Action, kp.Reason, kp.Options, kp.Steps = ActionNone, kp.Reason+"; but "+ue.Msg, Options{}, nil
+			} else {
+				errs = append(errs, fmt.Errorf("key %s: %w", orDash(kp.KeyID), err))
+				kp.Action, kp.Reason, kp.Options, kp.Steps = ActionNone, err.Error(), Options{}, nil
+			}
 		}
 		p.Keys = append(p.Keys, kp)
 	}

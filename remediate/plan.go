@@ -59,6 +59,9 @@ type Options struct {
 	Force          bool      `json:"force,omitempty"`
 	RevokeSessions bool      `json:"revoke_sessions,omitempty"`
 	DeleteAfter    *Duration `json:"delete_after,omitempty"` // revoke: nil keeps the key, deactivated
+	// GitHubAPI is where GitHub tokens are revoked (GitHub Enterprise
+	// Server: https://HOST/api/v3); https://api.github.com when empty.
+	GitHubAPI string `json:"github_api,omitempty"`
 	// Hook, for a provider keytrail cannot revoke itself, is the exec:CMD
 	// or webhook:URL a [[remediate.hook]] names; it gets the key's
 	// identity (never the secret) and revokes it.
@@ -133,6 +136,13 @@ type FieldError struct {
 }
 
 func (e *FieldError) Error() string { return e.Field + ": " + e.Msg }
+
+// UnsupportedError says a provider cannot take this key's action (a
+// GitHub token kind the revocation API does not take): the plan makes the
+// key's action none, with this as the reason, rather than fail.
+type UnsupportedError struct{ Msg string }
+
+func (e *UnsupportedError) Error() string { return e.Msg }
 
 // Fill sets kp.Steps from its provider's planner; keys with action none,
 // or a provider nobody remediates, get no steps.

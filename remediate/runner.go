@@ -29,6 +29,20 @@ type Preparer interface {
 	Prepare(ctx context.Context, st *State) error
 }
 
+// Batcher is a step whose one external call serves many keys: GitHub's
+// revocation API takes up to 1000 tokens a request at 60 requests an
+// hour. The runner gathers the keys whose next step it is, journals an
+// intent for each, makes one call per Batch group and size, then journals
+// each key's outcome.
+type Batcher interface {
+	Step
+	// Batch names the group steps share a call in (same endpoint), and
+	// the most keys one call takes.
+	Batch() (group string, max int)
+	// DoBatch makes the call for all states; errs[i] is sts[i]'s outcome.
+	DoBatch(ctx context.Context, sts []*State) (errs []error)
+}
+
 // ErrNotUndoable is returned by steps that cannot be reverted (a deleted key).
 var ErrNotUndoable = errors.New("cannot be undone")
 
@@ -184,11 +198,11 @@ func (r *Runner) Apply(ctx context.Context, p *Plan) ([]KeyResult, error) {
 	if _, err := r.Journal.Append(Record{Time: r.Clock.Now(), Kind: KindHeader, Plan: p}); err != nil {
 		return nil, err
 	}
-	var out []KeyResult
-	for i, kp := range p.Keys {
-		out = append(out, r.runKey(ctx, i, kp, replayed{completed: map[string]bool{}, pending: map[string]bool{}, facts: map[string]string{}}, false))
+	rps := make([]replayed, len(p.Keys))
+	for i := range p.Keys {
+		rps[i] = replayed{completed: map[string]bool{}, pending: map[string]bool{}, facts: map[string]string{}}
 	}
-	return out, nil
+	return r.runAll(ctx, p, rps, false), nil
 }
 
 // Resume continues a journal's plan from each key's last completed step.
@@ -197,16 +211,166 @@ func (r *Runner) Resume(ctx context.Context, recs []Record) ([]KeyResult, error)
 		return nil, errors.New("journal has no plan")
 	}
 	p := recs[0].Plan
+	rps := make([]replayed, len(p.Keys))
+	for i := range p.Keys {
+		rps[i] = replay(recs, i)
+	}
+	return r.runAll(ctx, p, rps, true), nil
+}
+
+func (r *Runner) runAll(ctx context.Context, p *Plan, rps []replayed, resuming bool) []KeyResult {
+	pre := r.runBatches(ctx, p, rps, resuming)
 	var out []KeyResult
 	for i, kp := range p.Keys {
-		rp := replay(recs, i)
-		if rp.rolledBack {
+		switch {
+		case rps[i].rolledBack:
 			out = append(out, KeyResult{Index: i, KeyID: kp.KeyID, Action: kp.Action, Status: "rolled-back"})
+		case pre[i] != nil && pre[i].Status != "done":
+			out = append(out, *pre[i])
+		default:
+			res := r.runKey(ctx, i, kp, rps[i], resuming)
+			if pre[i] != nil {
+				res.Steps = append(pre[i].Steps, res.Steps...)
+			}
+			out = append(out, res)
+		}
+	}
+	return out
+}
+
+// batchItem is one key waiting in a batch.
+type batchItem struct {
+	i    int
+	kp   KeyPlan
+	step Batcher
+	st   *State
+}
+
+// runBatches runs the Batcher steps that are the next step of their keys,
+// one call per group and size. It marks them completed in rps; a key
+// whose batched step failed gets its final result here.
+func (r *Runner) runBatches(ctx context.Context, p *Plan, rps []replayed, resuming bool) map[int]*KeyResult {
+	out := map[int]*KeyResult{}
+	groups := map[string][]batchItem{}
+	var order []string
+	max := map[string]int{}
+	for i, kp := range p.Keys {
+		if kp.Action == ActionNone || rps[i].rolledBack {
 			continue
 		}
-		out = append(out, r.runKey(ctx, i, kp, rp, true))
+		prov, ok := r.Providers[ProviderOf(kp)]
+		if !ok {
+			continue // runKey reports it
+		}
+		proc, err := prov.Procedure(kp)
+		if err != nil {
+			continue
+		}
+		for _, step := range proc.Steps {
+			id := step.Info().ID
+			if rps[i].completed[id] {
+				continue
+			}
+			if b, ok := step.(Batcher); ok {
+				g, m := b.Batch()
+				if _, seen := groups[g]; !seen {
+					order = append(order, g)
+				}
+				st := &State{Key: kp, Clock: r.Clock, Wait: r.Wait, Out: r.Out, facts: rps[i].facts, changed: map[string]string{}}
+				groups[g] = append(groups[g], batchItem{i, kp, b, st})
+				max[g] = m
+			}
+			break
+		}
 	}
-	return out, nil
+	for _, g := range order {
+		items := groups[g]
+		for len(items) > 0 {
+			n := len(items)
+			if max[g] > 0 && n > max[g] {
+				n = max[g]
+			}
+			r.runBatch(ctx, items[:n], rps, resuming, out)
+			items = items[n:]
+		}
+	}
+	return out
+}
+
+func (r *Runner) runBatch(ctx context.Context, items []batchItem, rps []replayed, resuming bool, out map[int]*KeyResult) {
+	start := r.Clock.Now()
+	finish := func(it batchItem, status string, err error) {
+		res := &KeyResult{Index: it.i, KeyID: it.kp.KeyID, Action: it.kp.Action, Status: "done", Facts: it.st.facts}
+		t := StepTiming{ID: it.step.Info().ID, Status: status, Start: start, Duration: r.Clock.Now().Sub(start)}
+		if err != nil {
+			t.Error = err.Error()
+			res.Status, res.Error = "failed", fmt.Sprintf("step %s: %v", t.ID, err)
+			r.logf("key %s: FAILED: %s", it.kp.KeyID, res.Error)
+		} else {
+			rps[it.i].completed[t.ID] = true
+		}
+		res.Steps = []StepTiming{t}
+		out[it.i] = res
+	}
+	var todo []batchItem
+	for _, it := range items {
+		id := it.step.Info().ID
+		if resuming && rps[it.i].pending[id] {
+			done, err := it.step.Done(ctx, it.st)
+			if err != nil {
+				finish(it, StatusFailed, fmt.Errorf("checking whether it was done: %w", err))
+				continue
+			}
+			if done {
+				if err := r.outcome(it.i, it.kp, id, StatusAlreadyDone, nil, it.st); err != nil {
+					finish(it, StatusFailed, err)
+					continue
+				}
+				finish(it, StatusAlreadyDone, nil)
+				continue
+			}
+		}
+		info := it.step.Info()
+		rec := Record{Time: start, Kind: KindIntent, Key: it.i, KeyID: it.kp.KeyID, Step: info.ID, Calls: info.Calls,
+			Facts: map[string]string{"batch_size": fmt.Sprint(len(items))}}
+		if _, err := r.Journal.Append(rec); err != nil {
+			finish(it, StatusFailed, err)
+			continue
+		}
+		r.logf("key %s: %s: %s", it.kp.KeyID, info.ID, info.Intent)
+		todo = append(todo, it)
+	}
+	if len(todo) == 0 {
+		return
+	}
+	for _, it := range todo {
+		r.hook(it.i, it.step.Info().ID, "intent")
+	}
+	sts := make([]*State, len(todo))
+	for k, it := range todo {
+		sts[k] = it.st
+	}
+	errs := todo[0].step.DoBatch(ctx, sts)
+	for _, it := range todo {
+		r.Journal.Forbid(it.st.secret)
+	}
+	for _, it := range todo {
+		r.hook(it.i, it.step.Info().ID, "called")
+	}
+	for k, it := range todo {
+		var err error
+		if k < len(errs) {
+			err = errs[k]
+		}
+		status := StatusDone
+		if err != nil {
+			status = StatusFailed
+		}
+		if oerr := r.outcome(it.i, it.kp, it.step.Info().ID, status, err, it.st); oerr != nil && err == nil {
+			err, status = oerr, StatusFailed
+		}
+		finish(it, status, err)
+	}
 }
 
 type replayed struct {

@@ -26,6 +26,7 @@ import (
 	"github.com/keytrail/keytrail/remediate"
 	"github.com/keytrail/keytrail/remediate/awskeys"
 	"github.com/keytrail/keytrail/remediate/distribute"
+	"github.com/keytrail/keytrail/remediate/ghrevoke"
 	"github.com/keytrail/keytrail/remediate/hook"
 )
 
@@ -41,11 +42,16 @@ type remediateFlags struct {
 	yes, dryRun    bool
 	wait           bool
 	notify         []string
+	githubAPI      string
+	// tokensFile (--tokens) holds the GitHub tokens a plan revokes; tokens
+	// maps their SHA-256 to them once read.
+	tokensFile string
+	tokens     map[string]string
 }
 
 func (f *remediateFlags) options(cmd *cobra.Command) remediate.Options {
 	o := remediate.Options{Distribute: f.distribute, Overlap: remediate.Duration(f.overlap), Grace: remediate.Duration(f.grace),
-		DeleteInactive: f.deleteInactive, Force: f.force, RevokeSessions: f.revokeSessions}
+		DeleteInactive: f.deleteInactive, Force: f.force, RevokeSessions: f.revokeSessions, GitHubAPI: f.githubAPI}
 	if cmd.Flags().Changed("delete-after") {
 		d := remediate.Duration(f.deleteAfter)
 		o.DeleteAfter = &d
@@ -110,8 +116,9 @@ func (c *awsClients) config(ctx context.Context) (aws.Config, error) {
 	return c.cfg, c.err
 }
 
-// remediateProviders wires the providers keytrail remediates.
-func remediateProviders(e *env) map[string]remediate.Provider {
+// remediateProviders wires the providers keytrail remediates; tokens are
+// the GitHub tokens --tokens gave (nil when planning).
+func remediateProviders(e *env, tokens map[string]string) map[string]remediate.Provider {
 	c := &awsClients{}
 	deps := distribute.Deps{
 		SecretsManager: func(ctx context.Context) (distribute.SecretsManagerAPI, error) {
@@ -139,7 +146,8 @@ func remediateProviders(e *env) map[string]remediate.Provider {
 		},
 		Targets: deps,
 	}
-	return map[string]remediate.Provider{"aws": p, remediate.HookProvider: &hook.Provider{Deps: deps}}
+	return map[string]remediate.Provider{"aws": p, remediate.HookProvider: &hook.Provider{Deps: deps},
+		"github": &ghrevoke.Provider{Tokens: tokens, Clock: remediate.RealClock{}}}
 }
 
 // readAuditKeysFrom reads audit JSON from a file, or stdin for "-" (so
@@ -192,7 +200,10 @@ func newRemediateApplyCmd(e *env) *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("plan %s: %w", args[0], err)
 			}
-			provs := remediateProviders(e)
+			if err := loadTokens(e, f); err != nil {
+				return err
+			}
+			provs := remediateProviders(e, f.tokens)
 			p, err := remediate.ParsePlan(args[0], data, remediate.Planners(provs))
 			if err != nil {
 				return err
@@ -201,6 +212,7 @@ func newRemediateApplyCmd(e *env) *cobra.Command {
 		},
 	}
 	addRunFlags(cmd, f)
+	addTokensFlag(cmd, f)
 	return cmd
 }
 
@@ -215,7 +227,7 @@ func newRemediateOneOffCmd(e *env, action string) *cobra.Command {
 			if keyID == "" {
 				return errors.New("--key-id is required")
 			}
-			provs := remediateProviders(e)
+			provs := remediateProviders(e, nil)
 			if user == "" && !f.dryRun {
 				u, err := iamUserOf(cmd.Context(), provs, keyID)
 				if err != nil {
@@ -259,6 +271,12 @@ func iamUserOf(ctx context.Context, provs map[string]remediate.Provider, keyID s
 
 // runPlan prints, confirms, journals and runs a plan.
 func runPlan(ctx context.Context, e *env, f *remediateFlags, p *remediate.Plan, provs map[string]remediate.Provider) error {
+	_, err := runPlanResults(ctx, e, f, p, provs)
+	return err
+}
+
+// runPlanResults is runPlan returning each key's result (nil when nothing ran).
+func runPlanResults(ctx context.Context, e *env, f *remediateFlags, p *remediate.Plan, provs map[string]remediate.Provider) ([]remediate.KeyResult, error) {
 	acting := 0
 	for _, kp := range p.Keys {
 		if kp.Action != remediate.ActionNone {
@@ -268,11 +286,11 @@ func runPlan(ctx context.Context, e *env, f *remediateFlags, p *remediate.Plan, 
 	printPlan(e.stdout, p, f.dryRun)
 	if f.dryRun {
 		fmt.Fprintln(e.stdout, "dry run: no call was made.")
-		return nil
+		return nil, nil
 	}
 	if acting == 0 {
 		fmt.Fprintln(e.stdout, "nothing to do.")
-		return nil
+		return nil, nil
 	}
 	if !f.yes {
 		fmt.Fprintf(e.stdout, "Run these %d remediation(s)? Type yes: ", acting)
@@ -280,18 +298,21 @@ func runPlan(ctx context.Context, e *env, f *remediateFlags, p *remediate.Plan, 
 		if strings.TrimSpace(line) != "yes" {
 			fmt.Fprintln(e.stdout, "not confirmed; nothing done.")
 			e.exit = ExitError
-			return nil
+			return nil, nil
 		}
 	}
 	j, err := remediate.OpenNewJournal(f.journal, time.Now())
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer j.Close()
+	for _, t := range f.tokens {
+		j.Forbid(t)
+	}
 	fmt.Fprintf(e.stdout, "journal: %s\n", j.Path())
 	r := newRunner(e, f, j, provs)
 	res, err := r.Apply(ctx, p)
-	return finish(ctx, e, f, j.Path(), res, err)
+	return res, finish(ctx, e, f, j.Path(), res, err)
 }
 
 func newRunner(e *env, f *remediateFlags, j *remediate.Journal, provs map[string]remediate.Provider) *remediate.Runner {
@@ -368,18 +389,26 @@ func newRemediateResumeCmd(e *env) *cobra.Command {
 		Short: "Continue a journaled remediation from its last completed step",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
+			f.yes = true // resume asks nothing, so --tokens - may use stdin
+			if err := loadTokens(e, f); err != nil {
+				return err
+			}
 			j, recs, err := remediate.OpenJournal(args[0])
 			if err != nil {
 				return err
 			}
 			defer j.Close()
-			r := newRunner(e, f, j, remediateProviders(e))
+			for _, t := range f.tokens {
+				j.Forbid(t)
+			}
+			r := newRunner(e, f, j, remediateProviders(e, f.tokens))
 			res, err := r.Resume(cmd.Context(), recs)
 			return finish(cmd.Context(), e, f, args[0], res, err)
 		},
 	}
 	cmd.Flags().BoolVar(&f.wait, "wait", false, "wait through the grace (or delete-after) period instead of stopping")
 	cmd.Flags().StringArrayVar(&f.notify, "notify", nil, "post a summary when done or failed: webhook:URL")
+	addTokensFlag(cmd, f)
 	return cmd
 }
 
@@ -404,7 +433,7 @@ func newRemediateRollbackCmd(e *env) *cobra.Command {
 					return nil
 				}
 			}
-			r := newRunner(e, f, j, remediateProviders(e))
+			r := newRunner(e, f, j, remediateProviders(e, nil))
 			res, err := r.Rollback(cmd.Context(), recs)
 			return finish(cmd.Context(), e, f, args[0], res, err)
 		},
@@ -412,4 +441,39 @@ func newRemediateRollbackCmd(e *env) *cobra.Command {
 	cmd.Flags().BoolVar(&f.yes, "yes", false, "do not ask for confirmation")
 	cmd.Flags().StringArrayVar(&f.notify, "notify", nil, "post a summary when done or failed: webhook:URL")
 	return cmd
+}
+
+func addTokensFlag(cmd *cobra.Command, f *remediateFlags) {
+	cmd.Flags().StringVar(&f.tokensFile, "tokens", "", "the GitHub tokens the plan revokes, matched by SHA-256: a file listing them, or keytrail scan JSON written with --show-secrets (- for stdin, with --yes)")
+}
+
+// loadTokens reads --tokens: every GitHub token in the file, by SHA-256.
+func loadTokens(e *env, f *remediateFlags) error {
+	if f.tokensFile == "" {
+		return nil
+	}
+	var in io.Reader = e.stdin
+	name := "stdin"
+	if f.tokensFile != "-" {
+		fh, err := os.Open(f.tokensFile)
+		if err != nil {
+			return fmt.Errorf("--tokens: %w", err)
+		}
+		defer fh.Close()
+		in, name = fh, f.tokensFile
+	} else if !f.yes && !f.dryRun {
+		return errors.New("--tokens - reads standard input, which the confirmation needs too: add --yes")
+	}
+	data, err := io.ReadAll(io.LimitReader(in, 64<<20))
+	if err != nil {
+		return fmt.Errorf("--tokens %s: %w", name, err)
+	}
+	f.tokens = map[string]string{}
+	for _, t := range ghTokenRe.FindAllString(string(data), -1) {
+		f.tokens[ghrevoke.Hash(t)] = t
+	}
+	if len(f.tokens) == 0 {
+		return fmt.Errorf("--tokens %s: no GitHub token found (scan JSON needs --show-secrets)", name)
+	}
+	return nil
 }

@@ -25,7 +25,7 @@ func newRemediateDrillCmd(e *env) *cobra.Command {
 			if keyID == "" || len(f.distribute) == 0 {
 				return errors.New("--key-id and at least one --distribute (secretsmanager: or vault:, which the drill's client reads) are required")
 			}
-			provs := remediateProviders(e)
+			provs := remediateProviders(e, nil)
 			if user == "" {
 				u, err := iamUserOf(cmd.Context(), provs, keyID)
 				if err != nil {

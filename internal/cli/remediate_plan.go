@@ -50,6 +50,7 @@ The plan never holds a secret.`,
 	cmd.Flags().StringVarP(&out, "output", "o", "", "write the plan here (mode 0600) instead of stdout")
 	pf := cmd.PersistentFlags()
 	addPlanFlagSet(pf, f)
+	pf.StringVar(&f.githubAPI, "github-api", githubAPIURL(""), "where GitHub tokens are revoked: GitHub's API (GitHub Enterprise Server: https://HOST/api/v3; default $GITHUB_API_URL, else https://api.github.com)")
 	addAuditFlags(pf, af, providers)
 	for _, sub := range auditSources(e, g, nil, "Scan, audit and plan the remediation of", func(cmd *cobra.Command, sf *scanFlags, in auditInput) error {
 		a, err := assessKeys(cmd.Context(), e, g, af, providers, in)
@@ -74,7 +75,7 @@ The plan never holds a secret.`,
 // out, mode 0600, or stdout). inputErrors (what the audit could not read)
 // are printed and make the exit code 2, as do keys that cannot be planned.
 func writeRemediationPlan(cmd *cobra.Command, e *env, f *remediateFlags, keys []audit.Key, cfg *config.Config, source, out string, inputErrors []string) error {
-	provs := remediateProviders(e)
+	provs := remediateProviders(e, nil)
 	p, errs := remediate.FromAudit(keys, f.options(cmd), source, time.Now(), remediate.Planners(provs),
 		func(k audit.Key) string { return cfg.HookFor(k.RuleID, k.Provider) })
 	// The [policy] table's overlap and grace (per environment) apply
