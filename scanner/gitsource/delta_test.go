@@ -127,7 +127,16 @@ func keysOf(fs []scanner.Finding) []findingKey {
 func compareDeltaAndFull(t *testing.T, dir string) ([]scanner.Finding, int) {
 	t.Helper()
 	full := mustScan(t, Options{Path: dir, Backend: BackendGit, FullBlobs: true})
+	fs, st := compareDeltaWith(t, dir, full, 0)
+	return fs, st.DeltaBlobs
+}
+
+// compareDeltaWith runs the delta scan of dir with a line cache of
+// lineMax lines (0: the default) against the full-blob scan's result.
+func compareDeltaWith(t *testing.T, dir string, full *scanner.Result, lineMax int) ([]scanner.Finding, Stats) {
+	t.Helper()
 	src := New(Options{Path: dir, Backend: BackendGit})
+	src.lineMax = lineMax
 	defer src.Close()
 	s := &scanner.Scanner{Engine: engine(t, scanner.Options{}), Workers: 2}
 	res, err := s.Run(t.Context(), src)
@@ -147,7 +156,7 @@ func compareDeltaAndFull(t *testing.T, dir string) ([]scanner.Finding, int) {
 			}
 		}
 	}
-	return res.Findings, src.Stats().DeltaBlobs
+	return res.Findings, src.Stats()
 }
 
 func pemKey(t *testing.T) string {
@@ -243,6 +252,16 @@ func TestDeltaMatchesFullBlobs(t *testing.T) {
 				t.Error("no blob was scanned as a delta")
 			}
 		})
+		// A cache of one line keeps no base: every delta scan reads
+		// its base again.
+		t.Run(c.name+"/rereads", func(t *testing.T) {
+			dir := c.build(t)
+			full := mustScan(t, Options{Path: dir, Backend: BackendGit, FullBlobs: true})
+			_, st := compareDeltaWith(t, dir, full, 1)
+			if st.DeltaBlobs == 0 || st.BaseRereads != st.DeltaBlobs {
+				t.Errorf("%d delta blobs, %d bases read again: want all read again", st.DeltaBlobs, st.BaseRereads)
+			}
+		})
 	}
 }
 
@@ -272,27 +291,30 @@ func TestDeltaMatchesFullBlobsRealHistory(t *testing.T) {
 	}
 }
 
-// The cache keeps the last two versions read at each path.
+// The cache keeps versions by id, under the path they were scanned at,
+// and drops the least recently used past its line budget.
 func TestLineCache(t *testing.T) {
 	c := newLineCache()
+	c.max = 6 // lines: three two-line versions
 	id := func(n byte) plumbing.Hash { return plumbing.Hash{n} }
 	put := func(p string, n byte) { c.put(&blobLines{id: id(n), path: p, hashes: c.hashLines([]byte("x\ny\n"))}) }
 	put("a", 1)
 	put("a", 2)
 	put("b", 3)
+	c.get("a", id(1)) // used: 2 is now the least recently used
 	put("a", 4)
 	cases := []struct {
 		path string
 		id   byte
 		hit  bool
-	}{{"a", 4, true}, {"a", 2, true}, {"a", 1, false}, {"b", 3, true}, {"b", 4, false}, {"c", 3, false}}
+	}{{"a", 4, true}, {"a", 1, true}, {"a", 2, false}, {"b", 3, true}, {"a", 3, false}, {"b", 4, false}, {"c", 3, false}}
 	for _, k := range cases {
 		if got := c.get(k.path, id(k.id)) != nil; got != k.hit {
 			t.Errorf("get(%s, %d) hit %v, want %v", k.path, k.id, got, k.hit)
 		}
 	}
-	if c.lines != 6 {
-		t.Errorf("%d lines held, want 6", c.lines)
+	if c.lines != 6 || len(c.m) != 3 {
+		t.Errorf("%d lines in %d versions held, want 6 in 3", c.lines, len(c.m))
 	}
 	if h := c.hashLines([]byte("x\nx")); len(h) != 2 || h[0] == h[1] {
 		t.Errorf("a last line without newline must hash differently: %v", h)

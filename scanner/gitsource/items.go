@@ -77,6 +77,13 @@ func (o *objectEmitter) blob(id plumbing.Hash, p string, commit, base plumbing.H
 	if o.prefetch() == nil {
 		return o.emit(o.s.blobItem(o.b, id, p, commit))
 	}
+	if !base.IsZero() {
+		// A delta needs the base's findings under the same path rules:
+		// the base must have been scanned, and under this path.
+		if in := o.s.blobs[base]; len(in) == 0 || in[0].path != p || in[0].commit < 0 {
+			base = plumbing.ZeroHash
+		}
+	}
 	return o.pf.request(id, func(f fetched) error {
 		if f.err != nil || f.big || f.typ != "blob" {
 			// Missing, large or unexpected: the on-demand item reads it
@@ -118,8 +125,10 @@ func (o *objectEmitter) finish() error {
 
 // deltaItem keeps the line hashes of a text blob just read and, when its
 // base version was scanned under the same path, makes it a delta item.
-// It runs on the prefetch reader, in read order: a base is always read,
-// and hashed, before the versions made from it.
+// It runs on the prefetch reader, in read order: a base is always read
+// before the versions made from it. A base whose hashes have left the
+// cache is read again by the scan worker; if that fails (or the base
+// turns out binary or large) the blob is scanned whole.
 func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base plumbing.Hash, data []byte) {
 	if s.lines == nil || bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
 		return
@@ -132,25 +141,48 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	if base.IsZero() {
 		return
 	}
-	// Only a base scanned under the same path: path allowlists and
-	// noisy-path rules would judge it differently elsewhere.
 	bl := s.lines.get(p, base)
-	if bl == nil {
-		return
-	}
 	bd := &blobDelta{base: base}
 	s.deltaMu.Lock()
 	s.deltas[id] = bd
 	s.deltaOrder = append(s.deltaOrder, id)
-	s.stats.DeltaBlobs++
 	s.deltaMu.Unlock()
 	it.Delta = &bd.d
 	open := it.Open
 	it.Open = func(ctx context.Context) (io.ReadCloser, error) {
-		// The alignment runs here, on a scan worker, not on the reader.
-		bd.runs, bd.d.Unchanged = deltaSpans(data, alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
+		// The alignment (and any second read of the base) runs here, on
+		// a scan worker, not on the reader.
+		if bl == nil {
+			bl = s.rereadBase(ctx, p, base)
+		}
+		if bl != nil {
+			bd.runs, bd.d.Unchanged = deltaSpans(data, alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
+			s.deltaBlobs.Add(1)
+		}
 		return open(ctx)
 	}
+}
+
+// rereadBase reads a base version again for its line hashes, or returns
+// nil if it cannot serve as one (unreadable, binary, large).
+func (s *Source) rereadBase(ctx context.Context, p string, id plumbing.Hash) *blobLines {
+	rc, size, err := s.b.openBlob(ctx, id)
+	if err != nil {
+		return nil
+	}
+	defer rc.Close()
+	if size > inMemoryMax || (s.opts.MaxBlobSize > 0 && size > s.opts.MaxBlobSize) {
+		return nil
+	}
+	data := make([]byte, size)
+	if _, err := io.ReadFull(rc, data); err != nil {
+		return nil
+	}
+	if bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
+		return nil
+	}
+	s.baseRereads.Add(1)
+	return &blobLines{id: id, path: p, hashes: s.lines.hashLines(data)}
 }
 
 // memBlobItem is a blob whose content has already been read.
