@@ -20,6 +20,7 @@ import (
 	"math/rand"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
@@ -208,8 +209,14 @@ func exampleSecret(r *rules.Rule, ex string) (string, bool) {
 	return ms[0].Secret, true
 }
 
-// matchesAlone reports whether the rule finds exactly secret in line.
+// matchesAlone reports whether the rule finds exactly secret in line, and
+// whether the engine would try it there: the line must hold one of the
+// rule's keywords (a keyword like "exa_api" is not in "exa.api.key=...").
 func matchesAlone(r *rules.Rule, line, secret string) bool {
+	lower := strings.ToLower(line)
+	if !slices.ContainsFunc(r.Keywords, func(k string) bool { return strings.Contains(lower, k) }) {
+		return false
+	}
 	for _, m := range r.FindAll([]byte(line), false) {
 		if m.Secret == secret {
 			return true
