@@ -18,8 +18,8 @@ import (
 // Record kinds in a journal.
 const (
 	KindHeader  = "header"  // first record: the plan being run
-	KindIntent  = "intent"  // written before a step's external calls
-	KindOutcome = "outcome" // written after them
+	KindIntent  = "intent"  // written before a step, and before each of its external calls
+	KindOutcome = "outcome" // written after each call, and after the step
 	KindNote    = "note"    // what the runner decided (reset after a lost secret, a rollback)
 )
 
@@ -36,12 +36,15 @@ const (
 // times, never a secret: the journal refuses to write a line holding any
 // string it was told is secret.
 type Record struct {
-	Seq    int               `json:"seq"`
-	Time   time.Time         `json:"time"`
-	Kind   string            `json:"kind"`
-	Key    int               `json:"key,omitempty"`    // index in the plan's keys
-	KeyID  string            `json:"key_id,omitempty"` // for people reading the file
-	Step   string            `json:"step,omitempty"`
+	Seq   int       `json:"seq"`
+	Time  time.Time `json:"time"`
+	Kind  string    `json:"kind"`
+	Key   int       `json:"key,omitempty"`    // index in the plan's keys
+	KeyID string    `json:"key_id,omitempty"` // for people reading the file
+	Step  string    `json:"step,omitempty"`
+	// Call, on an intent or outcome, names the one external call it is
+	// about; without it the record is about the whole step.
+	Call   string            `json:"call,omitempty"`
 	Calls  []string          `json:"calls,omitempty"`
 	Status string            `json:"status,omitempty"`
 	Error  string            `json:"error,omitempty"`
@@ -273,6 +276,9 @@ func decodeRecord(line []byte) (Record, string) {
 		default:
 			return rec, fmt.Sprintf("unknown status %q", rec.Status)
 		}
+	}
+	if rec.Call != "" && rec.Kind != KindIntent && rec.Kind != KindOutcome {
+		return rec, rec.Kind + " naming a call"
 	}
 	if strings.ContainsAny(rec.Step, "\n") {
 		return rec, "bad step name"

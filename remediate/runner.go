@@ -155,11 +155,19 @@ type Runner struct {
 	Clock     Clock
 	Out       io.Writer // progress lines; nil for none
 	Wait      bool
-	// Hook, when set, is called at each journaled point ("intent" after
-	// the intent is on disk, "called" after the step's calls returned and
-	// before the outcome is written). Tests kill the process there.
+	// Hook, when set, is called at each journaled point: "intent" after
+	// a step's intent is on disk, "before:CALL" after a call's intent,
+	// "after:CALL" when the call returned and before its outcome is
+	// written, "called" after the step's calls returned and before its
+	// outcome. Tests kill the process there.
 	Hook func(key int, step, point string)
+
+	jid string // the journal's id, which idempotency keys derive from
 }
+
+// JournalID is the id of the journal the runner writes (set by Apply,
+// Resume and Rollback).
+func (r *Runner) JournalID() string { return r.jid }
 
 // StepTiming is one step's run, for reports and drills.
 type StepTiming struct {
@@ -195,9 +203,11 @@ func Failed(rs []KeyResult) bool {
 // Apply writes the journal header and runs every key of the plan. A key
 // that fails is reported and the others go on.
 func (r *Runner) Apply(ctx context.Context, p *Plan) ([]KeyResult, error) {
-	if _, err := r.Journal.Append(Record{Time: r.Clock.Now(), Kind: KindHeader, Plan: p}); err != nil {
+	h, err := r.Journal.Append(Record{Time: r.Clock.Now(), Kind: KindHeader, Plan: p})
+	if err != nil {
 		return nil, err
 	}
+	r.jid = JournalID(h)
 	rps := make([]replayed, len(p.Keys))
 	for i := range p.Keys {
 		rps[i] = replayed{completed: map[string]bool{}, pending: map[string]bool{}, facts: map[string]string{}}
@@ -211,6 +221,7 @@ func (r *Runner) Resume(ctx context.Context, recs []Record) ([]KeyResult, error)
 		return nil, errors.New("journal has no plan")
 	}
 	p := recs[0].Plan
+	r.jid = JournalID(recs[0])
 	rps := make([]replayed, len(p.Keys))
 	for i := range p.Keys {
 		rps[i] = replay(recs, i)
@@ -390,6 +401,9 @@ func replay(recs []Record, key int) replayed {
 		for k, v := range rec.Facts {
 			rp.facts[k] = v
 		}
+		if rec.Call != "" {
+			continue // one call of a step: the step's own records say where it is
+		}
 		switch rec.Kind {
 		case KindIntent:
 			rp.pending[rec.Step] = true
@@ -483,9 +497,10 @@ func (r *Runner) runKey(ctx context.Context, i int, kp KeyPlan, rp replayed, res
 			}
 			res.Steps = append(res.Steps, t)
 		}
+		sctx := r.withStep(ctx, i, kp, info.ID, st)
 		if resuming && rp.pending[info.ID] {
 			// The last run died inside this step: look before redoing it.
-			done, err := step.Done(ctx, st)
+			done, err := step.Done(sctx, st)
 			if err != nil {
 				return fail(fmt.Errorf("step %s: checking whether it was done: %w", info.ID, err))
 			}
@@ -501,7 +516,7 @@ func (r *Runner) runKey(ctx context.Context, i int, kp KeyPlan, rp replayed, res
 		intent := Record{Time: start, Kind: KindIntent, Key: i, KeyID: kp.KeyID, Step: info.ID, Calls: info.Calls}
 		if p, ok := step.(Preparer); ok {
 			// What undoing needs must be on disk before the call.
-			if err := p.Prepare(ctx, st); err != nil {
+			if err := p.Prepare(sctx, st); err != nil {
 				return fail(fmt.Errorf("step %s: %w", info.ID, err))
 			}
 			if len(st.changed) > 0 {
@@ -513,7 +528,7 @@ func (r *Runner) runKey(ctx context.Context, i int, kp KeyPlan, rp replayed, res
 		}
 		r.hook(i, info.ID, "intent")
 		r.logf("key %s: %s: %s", kp.KeyID, info.ID, info.Intent)
-		err := step.Do(ctx, st)
+		err := step.Do(sctx, st)
 		r.Journal.Forbid(st.secret)
 		r.hook(i, info.ID, "called")
 		var pe *PauseError
@@ -576,6 +591,7 @@ func (r *Runner) Rollback(ctx context.Context, recs []Record) ([]KeyResult, erro
 	if len(recs) == 0 || recs[0].Plan == nil {
 		return nil, errors.New("journal has no plan")
 	}
+	r.jid = JournalID(recs[0])
 	var out []KeyResult
 	for i, kp := range recs[0].Plan.Keys {
 		res := KeyResult{Index: i, KeyID: kp.KeyID, Action: kp.Action, Status: "rolled-back"}
@@ -630,7 +646,7 @@ func (r *Runner) Rollback(ctx context.Context, recs []Record) ([]KeyResult, erro
 			if _, err := r.Journal.Append(Record{Time: start, Kind: KindIntent, Key: i, KeyID: kp.KeyID, Step: "undo:" + id}); err != nil {
 				return out, err
 			}
-			err := step.Undo(ctx, st)
+			err := step.Undo(r.withStep(ctx, i, kp, "undo:"+id, st), st)
 			status := StatusUndone
 			switch {
 			case errors.Is(err, ErrNotUndoable):

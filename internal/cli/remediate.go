@@ -312,7 +312,7 @@ func runPlanResults(ctx context.Context, e *env, f *remediateFlags, p *remediate
 	fmt.Fprintf(e.stdout, "journal: %s\n", j.Path())
 	r := newRunner(e, f, j, provs)
 	res, err := r.Apply(ctx, p)
-	return res, finish(ctx, e, f, j.Path(), res, err)
+	return res, finish(ctx, e, f, journalRef{j, r.JournalID(), nil}, res, err)
 }
 
 func newRunner(e *env, f *remediateFlags, j *remediate.Journal, provs map[string]remediate.Provider) *remediate.Runner {
@@ -350,7 +350,8 @@ func orDashCLI(s string) string {
 
 // finish prints the results, notifies, and sets the exit code: 2 when a
 // key failed or stopped, 0 otherwise (a paused key is on schedule).
-func finish(ctx context.Context, e *env, f *remediateFlags, journal string, res []remediate.KeyResult, err error) error {
+func finish(ctx context.Context, e *env, f *remediateFlags, jr journalRef, res []remediate.KeyResult, err error) error {
+	journal := jr.j.Path()
 	for _, r := range res {
 		line := fmt.Sprintf("%s %s: %s", r.Action, r.KeyID, r.Status)
 		switch r.Status {
@@ -369,7 +370,7 @@ func finish(ctx context.Context, e *env, f *remediateFlags, journal string, res 
 		fmt.Fprintln(e.stdout, line)
 	}
 	for _, n := range f.notify {
-		if nerr := notify(ctx, n, journal, res); nerr != nil {
+		if nerr := notifyJournaled(ctx, e, jr, n, res); nerr != nil {
 			fmt.Fprintf(e.stderr, "keytrail: --notify %s: %v\n", n, nerr)
 		}
 	}
@@ -403,7 +404,7 @@ func newRemediateResumeCmd(e *env) *cobra.Command {
 			}
 			r := newRunner(e, f, j, remediateProviders(e, f.tokens))
 			res, err := r.Resume(cmd.Context(), recs)
-			return finish(cmd.Context(), e, f, args[0], res, err)
+			return finish(cmd.Context(), e, f, journalRef{j, r.JournalID(), recs}, res, err)
 		},
 	}
 	cmd.Flags().BoolVar(&f.wait, "wait", false, "wait through the grace (or delete-after) period instead of stopping")
@@ -435,7 +436,7 @@ func newRemediateRollbackCmd(e *env) *cobra.Command {
 			}
 			r := newRunner(e, f, j, remediateProviders(e, nil))
 			res, err := r.Rollback(cmd.Context(), recs)
-			return finish(cmd.Context(), e, f, args[0], res, err)
+			return finish(cmd.Context(), e, f, journalRef{j, r.JournalID(), recs}, res, err)
 		},
 	}
 	cmd.Flags().BoolVar(&f.yes, "yes", false, "do not ask for confirmation")

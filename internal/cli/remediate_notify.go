@@ -24,6 +24,57 @@ type notification struct {
 	Results  []remediate.KeyResult `json:"results"`
 	Failed   bool                  `json:"failed"`
 	Finished time.Time             `json:"finished_at"`
+	// IdempotencyKey is the same when a resume re-sends a notification
+	// the journal does not know was delivered; it is also the
+	// Idempotency-Key header.
+	IdempotencyKey string `json:"idempotency_key,omitempty"`
+}
+
+// journalRef is the journal a command runs under: to write, its id, and
+// the records it held before (resume, rollback).
+type journalRef struct {
+	j    *remediate.Journal
+	id   string
+	recs []remediate.Record
+}
+
+// notifyStep names notification records in the journal.
+const notifyStep = "notify"
+
+// notifyJournaled posts a notification once per outcome: an intent
+// (with the idempotency key) before, an outcome after. A notification
+// of the same results already journaled as delivered is not sent again;
+// one with an intent and no outcome is re-sent with the same key.
+func notifyJournaled(ctx context.Context, e *env, jr journalRef, spec string, res []remediate.KeyResult) error {
+	var digest []string
+	for _, r := range res {
+		d := fmt.Sprintf("%d:%s", r.Index, r.Status)
+		if r.Until != nil {
+			d += "@" + r.Until.UTC().Format(time.RFC3339)
+		}
+		digest = append(digest, d)
+	}
+	key := remediate.DeriveKey(jr.id, notifyStep, spec, strings.Join(digest, ","))
+	call := "notify " + spec
+	for _, rec := range jr.recs {
+		if rec.Kind == remediate.KindOutcome && rec.Step == notifyStep && rec.Call == call && rec.Status == remediate.StatusDone && rec.Facts["idempotency_key"] == key {
+			fmt.Fprintf(e.stdout, "--notify %s: already delivered (journal record %d)\n", spec, rec.Seq)
+			return nil
+		}
+	}
+	facts := map[string]string{"idempotency_key": key}
+	if _, err := jr.j.Append(remediate.Record{Time: time.Now(), Kind: remediate.KindIntent, Step: notifyStep, Call: call, Facts: facts}); err != nil {
+		return err
+	}
+	nerr := notify(remediate.WithIdempotencyKey(ctx, key), spec, jr.j.Path(), res)
+	out := remediate.Record{Time: time.Now(), Kind: remediate.KindOutcome, Step: notifyStep, Call: call, Status: remediate.StatusDone, Facts: facts}
+	if nerr != nil {
+		out.Status, out.Error = remediate.StatusFailed, nerr.Error()
+	}
+	if _, err := jr.j.Append(out); err != nil && nerr == nil {
+		return err
+	}
+	return nerr
 }
 
 func notify(ctx context.Context, spec, journal string, res []remediate.KeyResult) error {
@@ -35,7 +86,7 @@ func notify(ctx context.Context, spec, journal string, res []remediate.KeyResult
 	if err != nil {
 		return err
 	}
-	n := notification{Journal: journal, Results: res, Failed: remediate.Failed(res), Finished: time.Now().UTC()}
+	n := notification{Journal: journal, Results: append([]remediate.KeyResult(nil), res...), Failed: remediate.Failed(res), Finished: time.Now().UTC(), IdempotencyKey: remediate.IdempotencyKey(ctx)}
 	var lines []string
 	for _, r := range res {
 		l := fmt.Sprintf("• %s %s: *%s*", r.Action, r.KeyID, r.Status)
@@ -61,6 +112,9 @@ func notify(ctx context.Context, spec, journal string, res []remediate.KeyResult
 		return err
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if n.IdempotencyKey != "" {
+		req.Header.Set(remediate.IdempotencyHeader, n.IdempotencyKey)
+	}
 	if key := os.Getenv(distribute.WebhookSecretEnv); key != "" {
 		req.Header.Set(distribute.SignatureHeader, distribute.Sign([]byte(key), body))
 	}

@@ -2,9 +2,12 @@ package cli
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 )
 
@@ -157,5 +160,55 @@ func TestRemediateHookForOtherProviders(t *testing.T) {
 	write(t, cfg, "[[remediate.hook]]\nprovider = \"slack\"\nrevoke = \"ftp://x\"\n")
 	if r := run(t, "", "remediate", "plan", "--from", in, "--config", cfg); r.code != 2 || !strings.Contains(r.stderr, "remediate.hook[0].revoke") {
 		t.Fatalf("bad hook: %d %s", r.code, r.stderr)
+	}
+}
+
+// Notifications are journaled: a resume does not post one already
+// delivered, and re-posts one whose delivery the journal never saw with
+// the same Idempotency-Key.
+func TestRemediateNotifyJournaled(t *testing.T) {
+	var mu sync.Mutex
+	var keys []string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var n struct {
+			Key string `json:"idempotency_key"`
+		}
+		json.NewDecoder(r.Body).Decode(&n)
+		mu.Lock()
+		defer mu.Unlock()
+		if n.Key == "" || n.Key != r.Header.Get("Idempotency-Key") {
+			w.WriteHeader(http.StatusBadRequest)
+			return
+		}
+		keys = append(keys, n.Key)
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "keytrail.toml")
+	write(t, cfg, "[[remediate.hook]]\nprovider = \"slack\"\nrevoke = \"exec:cat > /dev/null\"\n")
+	in := filepath.Join(dir, "audit.json")
+	write(t, in, `{"keys":[{"fingerprint":"fp-slack","rule_id":"slack-bot-token","provider":"slack","hint":"xoxb-…wxyz","secret_sha256":"c2hh","status":"active","risk":"high","reasons":[],"recommendation":"revoke-now"}]}`)
+	plan := filepath.Join(dir, "plan.json")
+	if r := run(t, "", "remediate", "plan", "--from", in, "--config", cfg, "-o", plan); r.code != 0 {
+		t.Fatalf("plan: %d %s", r.code, r.stderr)
+	}
+	journal := filepath.Join(dir, "j")
+	if r := run(t, "", "remediate", "apply", plan, "--config", cfg, "--yes", "--journal", journal, "--notify", "webhook:"+srv.URL); r.code != 0 || len(keys) != 1 {
+		t.Fatalf("apply: %d %s %s; %d notifications", r.code, r.stdout, r.stderr, len(keys))
+	}
+	r := run(t, "", "remediate", "resume", journal, "--config", cfg, "--notify", "webhook:"+srv.URL)
+	if r.code != 0 || len(keys) != 1 || !strings.Contains(r.stdout, "already delivered") {
+		t.Fatalf("resume after delivery: %d %s; %d notifications", r.code, r.stdout, len(keys))
+	}
+	// As if killed between the post and its outcome record.
+	data, _ := os.ReadFile(journal)
+	lines := strings.SplitAfter(strings.TrimSuffix(string(data), "\n"), "\n")
+	if !strings.Contains(lines[len(lines)-1], `"kind":"outcome","step":"notify"`) {
+		t.Fatalf("last record %s", lines[len(lines)-1])
+	}
+	write(t, journal, strings.Join(lines[:len(lines)-1], ""))
+	r = run(t, "", "remediate", "resume", journal, "--config", cfg, "--notify", "webhook:"+srv.URL)
+	if r.code != 0 || len(keys) != 2 || keys[1] != keys[0] {
+		t.Fatalf("resume after a lost outcome: %d %s %s; keys %v", r.code, r.stdout, r.stderr, keys)
 	}
 }

@@ -173,7 +173,11 @@ func (b *base) keys(ctx context.Context) ([]iamtypes.AccessKeyMetadata, error) {
 	var out []iamtypes.AccessKeyMetadata
 	in := &iam.ListAccessKeysInput{UserName: aws.String(b.user)}
 	for {
-		page, err := c.ListAccessKeys(ctx, in)
+		var page *iam.ListAccessKeysOutput
+		err := remediate.Call(ctx, fmt.Sprintf("iam:ListAccessKeys(UserName=%s)", b.user), func(ctx context.Context) (err error) {
+			page, err = c.ListAccessKeys(ctx, in)
+			return err
+		})
 		if err != nil {
 			return nil, apiErr("iam:ListAccessKeys", "user "+b.user, err)
 		}
@@ -203,7 +207,10 @@ func (b *base) setStatus(ctx context.Context, id string, s iamtypes.StatusType) 
 	if err != nil {
 		return err
 	}
-	_, err = c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(b.user), AccessKeyId: aws.String(id), Status: s})
+	err = remediate.Call(ctx, fmt.Sprintf("iam:UpdateAccessKey(UserName=%s, AccessKeyId=%s, Status=%s)", b.user, id, s), func(ctx context.Context) error {
+		_, err := c.UpdateAccessKey(ctx, &iam.UpdateAccessKeyInput{UserName: aws.String(b.user), AccessKeyId: aws.String(id), Status: s})
+		return err
+	})
 	if err != nil {
 		return apiErr("iam:UpdateAccessKey", "key "+id, err)
 	}
@@ -215,8 +222,14 @@ func (b *base) delete(ctx context.Context, id string) error {
 	if err != nil {
 		return err
 	}
-	_, err = c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(b.user), AccessKeyId: aws.String(id)})
-	if err != nil && !isCode(err, "NoSuchEntity") {
+	err = remediate.Call(ctx, fmt.Sprintf("iam:DeleteAccessKey(UserName=%s, AccessKeyId=%s)", b.user, id), func(ctx context.Context) error {
+		_, err := c.DeleteAccessKey(ctx, &iam.DeleteAccessKeyInput{UserName: aws.String(b.user), AccessKeyId: aws.String(id)})
+		if isCode(err, "NoSuchEntity") {
+			return nil // already gone: what was wanted
+		}
+		return err
+	})
+	if err != nil {
 		return apiErr("iam:DeleteAccessKey", "key "+id, err)
 	}
 	return nil
@@ -227,7 +240,11 @@ func (b *base) lastUsed(ctx context.Context, id string) (*time.Time, error) {
 	if err != nil {
 		return nil, err
 	}
-	out, err := c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+	var out *iam.GetAccessKeyLastUsedOutput
+	err = remediate.Call(ctx, fmt.Sprintf("iam:GetAccessKeyLastUsed(AccessKeyId=%s)", id), func(ctx context.Context) (err error) {
+		out, err = c.GetAccessKeyLastUsed(ctx, &iam.GetAccessKeyLastUsedInput{AccessKeyId: aws.String(id)})
+		return err
+	})
 	if err != nil {
 		return nil, apiErr("iam:GetAccessKeyLastUsed", "key "+id, err)
 	}
@@ -330,20 +347,28 @@ func (s createKey) Do(ctx context.Context, st *remediate.State) error {
 	if err != nil {
 		return err
 	}
-	out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(s.user)})
+	err = remediate.Call(ctx, fmt.Sprintf("iam:CreateAccessKey(UserName=%s)", s.user), func(ctx context.Context) error {
+		out, err := c.CreateAccessKey(ctx, &iam.CreateAccessKeyInput{UserName: aws.String(s.user)})
+		if err != nil {
+			return err
+		}
+		// The id goes in this call's outcome record at once; the secret
+		// stays in memory (the journal refuses it).
+		k := out.AccessKey
+		st.SetSecret(aws.ToString(k.SecretAccessKey))
+		st.Set("new_key_id", aws.ToString(k.AccessKeyId))
+		if k.CreateDate != nil {
+			st.SetTime("new_key_created_at", *k.CreateDate)
+		}
+		return nil
+	})
 	if err != nil {
 		if isCode(err, "LimitExceeded") {
 			return fmt.Errorf("iam:CreateAccessKey on user %s: the user already has two keys (LimitExceeded)", s.user)
 		}
 		return apiErr("iam:CreateAccessKey", "user "+s.user, err)
 	}
-	k := out.AccessKey
-	st.SetSecret(aws.ToString(k.SecretAccessKey))
-	st.Set("new_key_id", aws.ToString(k.AccessKeyId))
-	if k.CreateDate != nil {
-		st.SetTime("new_key_created_at", *k.CreateDate)
-	}
-	st.Logf("  created %s", aws.ToString(k.AccessKeyId))
+	st.Logf("  created %s", st.Get("new_key_id"))
 	return nil
 }
 
@@ -408,7 +433,11 @@ func (s validate) Do(ctx context.Context, st *remediate.State) error {
 	deadline := st.Clock.Now().Add(limit)
 	delay := 500 * time.Millisecond
 	for attempt := 1; ; attempt++ {
-		out, err := c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+		var out *sts.GetCallerIdentityOutput
+		err := remediate.Call(ctx, fmt.Sprintf("sts:GetCallerIdentity(signed with %s, attempt %d)", id, attempt), func(ctx context.Context) (err error) {
+			out, err = c.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+			return err
+		})
 		if err == nil {
 			arn := aws.ToString(out.Arn)
 			if u := remediate.IAMUserFromARN(arn); u != "" && u != s.user {
@@ -682,8 +711,11 @@ func (s revokeSessions) Do(ctx context.Context, st *remediate.State) error {
 		return err
 	}
 	now := st.Clock.Now().UTC()
-	if _, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(s.user), PolicyName: aws.String(RevokePolicyName),
-		PolicyDocument: aws.String(RevokePolicy(now))}); err != nil {
+	if err := remediate.Call(ctx, fmt.Sprintf("iam:PutUserPolicy(UserName=%s, PolicyName=%s)", s.user, RevokePolicyName), func(ctx context.Context) error {
+		_, err := c.PutUserPolicy(ctx, &iam.PutUserPolicyInput{UserName: aws.String(s.user), PolicyName: aws.String(RevokePolicyName),
+			PolicyDocument: aws.String(RevokePolicy(now))})
+		return err
+	}); err != nil {
 		return apiErr("iam:PutUserPolicy", "user "+s.user, err)
 	}
 	st.SetTime("sessions_revoked_before", now)

@@ -671,9 +671,11 @@ func TestRotateToEveryTargetKindAndRollBack(t *testing.T) {
 	execOut := filepath.Join(dir, "exec.json")
 	var hookBody []byte
 	var hookSigOK bool
+	var hookKey string
 	hook := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		hookBody, _ = io.ReadAll(r.Body)
 		hookSigOK = r.Header.Get(distribute.SignatureHeader) == distribute.Sign([]byte("whsec"), hookBody)
+		hookKey = r.Header.Get(remediate.IdempotencyHeader)
 	}))
 	defer hook.Close()
 	f.prov.Targets.Getenv = func(k string) string {
@@ -696,13 +698,20 @@ func TestRotateToEveryTargetKindAndRollBack(t *testing.T) {
 	var got struct {
 		AccessKeyID     string `json:"access_key_id"`
 		SecretAccessKey string `json:"secret_access_key"`
+		Key             string `json:"idempotency_key"`
 	}
 	b, _ := os.ReadFile(execOut)
 	json.Unmarshal(b, &got)
 	var hooked struct {
 		AccessKeyID string `json:"access_key_id"`
+		Key         string `json:"idempotency_key"`
 	}
 	json.Unmarshal(hookBody, &hooked)
+	// Write-only targets get an idempotency key: the webhook in the body
+	// and the header, the command in its JSON; one per target.
+	if !strings.HasPrefix(got.Key, "kt-") || hooked.Key != hookKey || !strings.HasPrefix(hookKey, "kt-") || hookKey == got.Key {
+		t.Errorf("idempotency keys: exec %q, webhook body %q header %q", got.Key, hooked.Key, hookKey)
+	}
 	if id != newID || data["aws_access_key_id"] != newID || data["aws_secret_access_key"] != secret || data["team"] != "payments" ||
 		got.AccessKeyID != newID || got.SecretAccessKey != secret || hooked.AccessKeyID != newID || !hookSigOK {
 		t.Fatalf("targets: sm %s vault %v exec %+v webhook %s (sig %v); new %s", id, data["aws_access_key_id"], got.AccessKeyID, hooked.AccessKeyID, hookSigOK, newID)

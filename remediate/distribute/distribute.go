@@ -195,6 +195,8 @@ type payload struct {
 	UserName            string `json:"user_name,omitempty"`
 	PreviousAccessKeyID string `json:"previous_access_key_id,omitempty"`
 	SentAt              string `json:"sent_at,omitempty"`
+	// A journaled delivery also carries "idempotency_key", first
+	// (withIdempotencyKey).
 }
 
 // redact removes a secret from text a target returned (a command's stderr,
@@ -237,17 +239,18 @@ type Snapshotter interface {
 }
 
 // Send delivers a JSON document to an exec:CMD (on stdin) or webhook:URL
-// (signed POST) hook: what revocation hooks for other providers get.
-func Send(ctx context.Context, spec string, d Deps, doc any) error {
+// (signed POST) hook: what revocation hooks for other providers get. what
+// names the delivery in the journal ("revoke xoxb-…").
+func Send(ctx context.Context, spec, what string, d Deps, doc any) error {
 	t, err := Parse(spec, d)
 	if err != nil {
 		return err
 	}
 	switch t := t.(type) {
 	case *execTarget:
-		return t.run(ctx, doc, "")
+		return t.run(ctx, what, doc, "")
 	case *webhook:
-		return t.post(ctx, doc, "")
+		return t.post(ctx, what, doc, "")
 	}
 	return fmt.Errorf("%q: a hook is exec:CMD or webhook:URL", spec)
 }

@@ -3,9 +3,10 @@ package distribute
 import (
 	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"os/exec"
+
+	"github.com/keytrail/keytrail/remediate"
 )
 
 // execTarget runs a command (through the shell) and writes the credential
@@ -21,8 +22,16 @@ func (t *execTarget) Calls() []string {
 	return []string{fmt.Sprintf("exec: sh -c %q (credential as JSON on stdin)", t.cmd)}
 }
 
-func (t *execTarget) run(ctx context.Context, p any, secret string) error {
-	body, err := json.Marshal(p)
+// run sends p to the command; what ("rotate to AKIA...") names the call
+// in the journal and, with the step, derives its idempotency key.
+func (t *execTarget) run(ctx context.Context, what string, p any, secret string) error {
+	return remediate.Call(ctx, fmt.Sprintf("exec: sh -c %q (%s)", t.cmd, what), func(ctx context.Context) error {
+		return t.runOnce(ctx, p, secret)
+	})
+}
+
+func (t *execTarget) runOnce(ctx context.Context, p any, secret string) error {
+	body, err := withIdempotencyKey(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -43,7 +52,7 @@ func (t *execTarget) run(ctx context.Context, p any, secret string) error {
 
 func (t *execTarget) Put(ctx context.Context, cred Credential, _ string) (Receipt, error) {
 	p := payload{Event: "rotate", AccessKeyID: cred.AccessKeyID, SecretAccessKey: cred.SecretAccessKey, UserName: cred.UserName, PreviousAccessKeyID: cred.PreviousAccessKeyID}
-	if err := t.run(ctx, p, cred.SecretAccessKey); err != nil {
+	if err := t.run(ctx, "rotate to "+cred.AccessKeyID, p, cred.SecretAccessKey); err != nil {
 		return nil, err
 	}
 	return Receipt{"delivered": cred.AccessKeyID}, nil
@@ -58,5 +67,5 @@ func (t *execTarget) Restore(ctx context.Context, r Receipt, cred Credential) er
 	if r["delivered"] == "" {
 		return nil
 	}
-	return t.run(ctx, payload{Event: "rollback", AccessKeyID: cred.PreviousAccessKeyID, UserName: cred.UserName, PreviousAccessKeyID: cred.AccessKeyID}, "")
+	return t.run(ctx, "rollback to "+cred.PreviousAccessKeyID, payload{Event: "rollback", AccessKeyID: cred.PreviousAccessKeyID, UserName: cred.UserName, PreviousAccessKeyID: cred.AccessKeyID}, "")
 }

@@ -8,6 +8,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/secretsmanager"
+
+	"github.com/keytrail/keytrail/remediate"
 )
 
 // SecretsManagerAPI is the part of the Secrets Manager client targets use.
@@ -46,7 +48,11 @@ func (t *secretsManager) client(ctx context.Context) (SecretsManagerAPI, error) 
 }
 
 func (t *secretsManager) current(ctx context.Context, c SecretsManagerAPI) (*secretsmanager.GetSecretValueOutput, error) {
-	out, err := c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.id), VersionStage: aws.String(StageCurrent)})
+	var out *secretsmanager.GetSecretValueOutput
+	err := remediate.Call(ctx, fmt.Sprintf("secretsmanager:GetSecretValue(SecretId=%s, VersionStage=AWSCURRENT)", t.id), func(ctx context.Context) (err error) {
+		out, err = c.GetSecretValue(ctx, &secretsmanager.GetSecretValueInput{SecretId: aws.String(t.id), VersionStage: aws.String(StageCurrent)})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: secretsmanager:GetSecretValue: %w", t.spec, err)
 	}
@@ -75,14 +81,17 @@ func (t *secretsManager) Put(ctx context.Context, cred Credential, token string)
 	if err != nil {
 		return nil, fmt.Errorf("%s: the secret %v", t.spec, err)
 	}
-	put, err := c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(t.id), SecretString: aws.String(doc),
-		ClientRequestToken: aws.String(token), VersionStages: []string{StagePending}})
+	var put *secretsmanager.PutSecretValueOutput
+	err = remediate.Call(ctx, fmt.Sprintf("secretsmanager:PutSecretValue(SecretId=%s, ClientRequestToken=%s, VersionStages=[AWSPENDING])", t.id, token), func(ctx context.Context) (err error) {
+		put, err = c.PutSecretValue(ctx, &secretsmanager.PutSecretValueInput{SecretId: aws.String(t.id), SecretString: aws.String(doc),
+			ClientRequestToken: aws.String(token), VersionStages: []string{StagePending}})
+		return err
+	})
 	if err != nil {
 		return nil, fmt.Errorf("%s: secretsmanager:PutSecretValue: %w", t.spec, err)
 	}
 	newID := aws.ToString(put.VersionId)
-	if _, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(t.id),
-		VersionStage: aws.String(StageCurrent), MoveToVersionId: aws.String(newID), RemoveFromVersionId: aws.String(curID)}); err != nil {
+	if err := t.move(ctx, c, newID, curID); err != nil {
 		return Receipt{"pending_version": newID, "previous_version": curID}, fmt.Errorf("%s: secretsmanager:UpdateSecretVersionStage: %w", t.spec, err)
 	}
 	return Receipt{"version": newID, "previous_version": curID}, nil
@@ -121,8 +130,7 @@ func (t *secretsManager) Restore(ctx context.Context, r Receipt, _ Credential) e
 	if aws.ToString(cur.VersionId) == prev {
 		return nil
 	}
-	if _, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(t.id),
-		VersionStage: aws.String(StageCurrent), MoveToVersionId: aws.String(prev), RemoveFromVersionId: cur.VersionId}); err != nil {
+	if err := t.move(ctx, c, prev, aws.ToString(cur.VersionId)); err != nil {
 		return fmt.Errorf("%s: secretsmanager:UpdateSecretVersionStage (back to %s): %w", t.spec, prev, err)
 	}
 	return nil
@@ -160,4 +168,13 @@ func (t *secretsManager) Snapshot(ctx context.Context) (Receipt, error) {
 		return nil, err
 	}
 	return Receipt{"previous_version": aws.ToString(cur.VersionId)}, nil
+}
+
+// move makes version to AWSCURRENT (Secrets Manager makes from AWSPREVIOUS).
+func (t *secretsManager) move(ctx context.Context, c SecretsManagerAPI, to, from string) error {
+	return remediate.Call(ctx, fmt.Sprintf("secretsmanager:UpdateSecretVersionStage(SecretId=%s, VersionStage=AWSCURRENT, MoveToVersionId=%s, RemoveFromVersionId=%s)", t.id, to, from), func(ctx context.Context) error {
+		_, err := c.UpdateSecretVersionStage(ctx, &secretsmanager.UpdateSecretVersionStageInput{SecretId: aws.String(t.id),
+			VersionStage: aws.String(StageCurrent), MoveToVersionId: aws.String(to), RemoveFromVersionId: aws.String(from)})
+		return err
+	})
 }

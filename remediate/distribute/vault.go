@@ -8,6 +8,8 @@ import (
 	"strings"
 
 	"github.com/hashicorp/vault/api"
+
+	"github.com/keytrail/keytrail/remediate"
 )
 
 type vaultKV struct {
@@ -52,7 +54,7 @@ func (t *vaultKV) Put(ctx context.Context, cred Credential, _ string) (Receipt, 
 		return nil, err
 	}
 	for attempt := 0; ; attempt++ {
-		cur, err := kv.Get(ctx, t.path)
+		cur, err := t.get(ctx, kv)
 		if err != nil {
 			return nil, fmt.Errorf("%s: reading: %w", t.spec, err)
 		}
@@ -72,7 +74,7 @@ func (t *vaultKV) Put(ctx context.Context, cred Credential, _ string) (Receipt, 
 			data[k] = v
 		}
 		data[pair[0]], data[pair[1]] = cred.AccessKeyID, cred.SecretAccessKey
-		out, err := kv.Put(ctx, t.path, data, api.WithCheckAndSet(ver))
+		out, err := t.put(ctx, kv, data, ver)
 		if err == nil {
 			return Receipt{"version": strconv.Itoa(out.VersionMetadata.Version), "previous_version": strconv.Itoa(ver)}, nil
 		}
@@ -87,7 +89,7 @@ func (t *vaultKV) Holds(ctx context.Context, keyID string) (bool, bool, error) {
 	if err != nil {
 		return false, false, err
 	}
-	cur, err := kv.Get(ctx, t.path)
+	cur, err := t.get(ctx, kv)
 	if err != nil {
 		return false, false, fmt.Errorf("%s: reading: %w", t.spec, err)
 	}
@@ -110,11 +112,11 @@ func (t *vaultKV) Restore(ctx context.Context, r Receipt, _ Credential) error {
 		return err
 	}
 	for attempt := 0; ; attempt++ {
-		cur, err := kv.Get(ctx, t.path)
+		cur, err := t.get(ctx, kv)
 		if err != nil {
 			return fmt.Errorf("%s: reading: %w", t.spec, err)
 		}
-		old, err := kv.GetVersion(ctx, t.path, prev)
+		old, err := t.getVersion(ctx, kv, prev)
 		if err != nil || old.Data == nil {
 			return fmt.Errorf("%s: reading version %d: %v", t.spec, prev, err)
 		}
@@ -122,7 +124,7 @@ func (t *vaultKV) Restore(ctx context.Context, r Receipt, _ Credential) error {
 		if pair[0] != "" && cur.Data[pair[0]] == old.Data[pair[0]] {
 			return nil
 		}
-		_, err = kv.Put(ctx, t.path, old.Data, api.WithCheckAndSet(cur.VersionMetadata.Version))
+		_, err = t.put(ctx, kv, old.Data, cur.VersionMetadata.Version)
 		if err == nil {
 			return nil
 		}
@@ -138,7 +140,7 @@ func (t *vaultKV) Read(ctx context.Context) (Credential, error) {
 	if err != nil {
 		return Credential{}, err
 	}
-	cur, err := kv.Get(ctx, t.path)
+	cur, err := t.get(ctx, kv)
 	if err != nil {
 		return Credential{}, fmt.Errorf("%s: reading: %w", t.spec, err)
 	}
@@ -155,7 +157,7 @@ func (t *vaultKV) Snapshot(ctx context.Context) (Receipt, error) {
 	if err != nil {
 		return nil, err
 	}
-	cur, err := kv.Get(ctx, t.path)
+	cur, err := t.get(ctx, kv)
 	if err != nil {
 		return nil, fmt.Errorf("%s: reading: %w", t.spec, err)
 	}
@@ -163,4 +165,29 @@ func (t *vaultKV) Snapshot(ctx context.Context) (Receipt, error) {
 		return nil, fmt.Errorf("%s: no version metadata", t.spec)
 	}
 	return Receipt{"previous_version": strconv.Itoa(cur.VersionMetadata.Version)}, nil
+}
+
+// get, getVersion and put are the Vault calls, each journaled.
+func (t *vaultKV) get(ctx context.Context, kv *api.KVv2) (out *api.KVSecret, err error) {
+	err = remediate.Call(ctx, fmt.Sprintf("vault: GET %s/data/%s", t.mount, t.path), func(ctx context.Context) error {
+		out, err = kv.Get(ctx, t.path)
+		return err
+	})
+	return out, err
+}
+
+func (t *vaultKV) getVersion(ctx context.Context, kv *api.KVv2, v int) (out *api.KVSecret, err error) {
+	err = remediate.Call(ctx, fmt.Sprintf("vault: GET %s/data/%s?version=%d", t.mount, t.path, v), func(ctx context.Context) error {
+		out, err = kv.GetVersion(ctx, t.path, v)
+		return err
+	})
+	return out, err
+}
+
+func (t *vaultKV) put(ctx context.Context, kv *api.KVv2, data map[string]any, cas int) (out *api.KVSecret, err error) {
+	err = remediate.Call(ctx, fmt.Sprintf("vault: PUT %s/data/%s (cas=%d)", t.mount, t.path, cas), func(ctx context.Context) error {
+		out, err = kv.Put(ctx, t.path, data, api.WithCheckAndSet(cas))
+		return err
+	})
+	return out, err
 }

@@ -14,6 +14,8 @@ import (
 	"net/http"
 	"net/url"
 	"time"
+
+	"github.com/keytrail/keytrail/remediate"
 )
 
 // SignatureHeader carries "sha256=" + hex HMAC-SHA256 of the body, keyed
@@ -57,7 +59,15 @@ func Sign(key, body []byte) string {
 	return "sha256=" + hex.EncodeToString(m.Sum(nil))
 }
 
-func (t *webhook) post(ctx context.Context, p any, secret string) error {
+// post sends p; what ("rotate to AKIA...") names the call in the journal
+// and, with the step, derives its idempotency key.
+func (t *webhook) post(ctx context.Context, what string, p any, secret string) error {
+	return remediate.Call(ctx, fmt.Sprintf("webhook: POST %s (%s)", t.url, what), func(ctx context.Context) error {
+		return t.postOnce(ctx, p, secret)
+	})
+}
+
+func (t *webhook) postOnce(ctx context.Context, p any, secret string) error {
 	key := getenv(t.deps)(WebhookSecretEnv)
 	if key == "" {
 		return fmt.Errorf("%s: $%s is empty; the webhook's HMAC key comes from it", t.spec, WebhookSecretEnv)
@@ -66,7 +76,7 @@ func (t *webhook) post(ctx context.Context, p any, secret string) error {
 		pl.SentAt = time.Now().UTC().Format(time.RFC3339)
 		p = pl
 	}
-	body, err := json.Marshal(p)
+	body, err := withIdempotencyKey(ctx, p)
 	if err != nil {
 		return err
 	}
@@ -75,6 +85,9 @@ func (t *webhook) post(ctx context.Context, p any, secret string) error {
 		return fmt.Errorf("%s: %w", t.spec, err)
 	}
 	req.Header.Set("Content-Type", "application/json")
+	if k := remediate.IdempotencyKey(ctx); k != "" {
+		req.Header.Set(remediate.IdempotencyHeader, k)
+	}
 	req.Header.Set(SignatureHeader, Sign([]byte(key), body))
 	hc := t.deps.HTTP
 	if hc == nil {
@@ -94,7 +107,7 @@ func (t *webhook) post(ctx context.Context, p any, secret string) error {
 
 func (t *webhook) Put(ctx context.Context, cred Credential, _ string) (Receipt, error) {
 	p := payload{Event: "rotate", AccessKeyID: cred.AccessKeyID, SecretAccessKey: cred.SecretAccessKey, UserName: cred.UserName, PreviousAccessKeyID: cred.PreviousAccessKeyID}
-	if err := t.post(ctx, p, cred.SecretAccessKey); err != nil {
+	if err := t.post(ctx, "rotate to "+cred.AccessKeyID, p, cred.SecretAccessKey); err != nil {
 		return nil, err
 	}
 	return Receipt{"delivered": cred.AccessKeyID}, nil
@@ -106,5 +119,25 @@ func (t *webhook) Restore(ctx context.Context, r Receipt, cred Credential) error
 	if r["delivered"] == "" {
 		return nil
 	}
-	return t.post(ctx, payload{Event: "rollback", AccessKeyID: cred.PreviousAccessKeyID, UserName: cred.UserName, PreviousAccessKeyID: cred.AccessKeyID}, "")
+	return t.post(ctx, "rollback to "+cred.PreviousAccessKeyID, payload{Event: "rollback", AccessKeyID: cred.PreviousAccessKeyID, UserName: cred.UserName, PreviousAccessKeyID: cred.AccessKeyID}, "")
+}
+
+// withIdempotencyKey is p as JSON with "idempotency_key" first when ctx
+// carries one: a receiver that saw the key already has this delivery (a
+// resume re-sent it after the journal missed the answer).
+func withIdempotencyKey(ctx context.Context, p any) ([]byte, error) {
+	body, err := json.Marshal(p)
+	if err != nil {
+		return nil, err
+	}
+	k := remediate.IdempotencyKey(ctx)
+	if k == "" || len(body) < 2 || body[0] != '{' {
+		return body, nil
+	}
+	kj, _ := json.Marshal(k)
+	out := append([]byte(`{"idempotency_key":`), kj...)
+	if len(bytes.TrimSpace(body[1:len(body)-1])) > 0 {
+		out = append(out, ',')
+	}
+	return append(out, body[1:]...), nil
 }

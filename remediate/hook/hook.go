@@ -60,7 +60,7 @@ func (c call) Done(context.Context, *remediate.State) (bool, error) { return fal
 func (c call) Do(ctx context.Context, st *remediate.State) error {
 	ev := Event{Event: "revoke", Provider: c.kp.Provider, RuleID: c.kp.RuleID, KeyID: c.kp.KeyID, Fingerprint: c.kp.Fingerprint,
 		SecretSHA256: c.kp.SecretSHA256, Owner: c.kp.Owner, Reason: c.kp.Reason, SentAt: st.Clock.Now().UTC().Format(time.RFC3339)}
-	if err := distribute.Send(ctx, c.kp.Options.Hook, c.p.Deps, ev); err != nil {
+	if err := distribute.Send(ctx, c.kp.Options.Hook, "revoke "+c.kp.KeyID, c.p.Deps, ev); err != nil {
 		return err
 	}
 	st.SetTime("hook_called_at", st.Clock.Now())
