@@ -3,6 +3,7 @@ package gitsource
 import (
 	"bytes"
 	"hash/maphash"
+	"slices"
 	"sort"
 	"sync"
 
@@ -42,9 +43,11 @@ import (
 // paths would differ) or when --full-blobs asks for it.
 
 // lineCacheMax bounds the line hashes kept for parent versions (8 bytes
-// a line: 1M lines, 8 MB). A miss costs a second read of the base, not a
-// whole-blob scan (see baseLines).
-const lineCacheMax = 1 << 20
+// a line: 512K lines, 4 MB). A miss costs a second read of the base, not
+// a whole-blob scan (see rereadBase): on gitleaks' history (7,500 delta
+// blobs) 1M lines left 22 bases to read again, 512K about 500, 256K
+// about 1,000.
+const lineCacheMax = 1 << 19
 
 // blobLines are one scanned text blob's line hashes.
 type blobLines struct {
@@ -156,6 +159,40 @@ type blobDelta struct {
 	base plumbing.Hash
 	runs []lineRun // set by the worker that scanned it
 	d    scanner.Delta
+}
+
+// scanned drops what Finalize does not need once the engine is done with
+// the blob: the unchanged spans, and rescanned ranges that repeat or lie
+// inside another of the same rule (a line with several keyword hits is
+// noted once per hit). Covers needs one range holding a finding's lines,
+// so a range inside another decides nothing.
+func (bd *blobDelta) scanned() {
+	bd.d.Unchanged = nil
+	rs := bd.d.Rescanned
+	if len(rs) < 2 {
+		return
+	}
+	sort.Slice(rs, func(i, j int) bool {
+		if rs[i].Rule != rs[j].Rule {
+			return rs[i].Rule < rs[j].Rule
+		}
+		if rs[i].First != rs[j].First {
+			return rs[i].First < rs[j].First
+		}
+		return rs[i].Last > rs[j].Last
+	})
+	out := rs[:1]
+	reach := rs[0].Last // furthest end among kept ranges of this rule
+	for _, r := range rs[1:] {
+		// Sorted by first line, longest first: r lies inside a kept
+		// range of its rule if it ends no later than the furthest one.
+		if p := out[len(out)-1]; p.Rule == r.Rule && r.Last <= reach {
+			continue
+		}
+		reach = r.Last
+		out = append(out, r)
+	}
+	bd.d.Rescanned = slices.Clone(out)
 }
 
 // alignLines returns the runs of b's lines that are a's lines, in order,
@@ -328,29 +365,31 @@ func deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]lineRun, []scanner
 // inherit returns base's findings that the new version still has: those
 // on lines of one run (moved to their new lines) that the engine did not
 // look at again.
-func inherit(base []scanner.Finding, bd *blobDelta) []scanner.Finding {
+func inherit(base []fref, bd *blobDelta, key string) []fref {
 	if bd.d.Full {
 		return nil
 	}
-	var out []scanner.Finding
-	for _, f := range base {
-		first, last := int32(f.Line-1), int32(max(f.EndLine, f.Line)-1)
+	var out []fref
+	for _, r := range base {
+		f := r.f
+		line, endLine := r.line(), r.endLine()
+		first, last := int32(line-1), int32(max(endLine, line)-1)
 		i := sort.Search(len(bd.runs), func(i int) bool { return bd.runs[i].a+bd.runs[i].n > first })
 		if i == len(bd.runs) {
 			continue
 		}
-		r := bd.runs[i]
-		if first < r.a || last >= r.a+r.n {
+		run := bd.runs[i]
+		if first < run.a || last >= run.a+run.n {
 			continue
 		}
-		shift := int(r.b - r.a)
+		shift := int(run.b - run.a)
 		rule := f.RuleID
 		if f.Decoded != "" {
 			rule = ""
 		}
 		again := false
 		for _, lr := range bd.d.Rescanned {
-			if lr.Covers(rule, f.Line+shift, max(f.EndLine, f.Line)+shift) {
+			if lr.Covers(rule, line+shift, max(endLine, line)+shift) {
 				again = true
 				break
 			}
@@ -358,11 +397,7 @@ func inherit(base []scanner.Finding, bd *blobDelta) []scanner.Finding {
 		if again {
 			continue
 		}
-		f.Line += shift
-		if f.EndLine > 0 {
-			f.EndLine += shift
-		}
-		out = append(out, f)
+		out = append(out, fref{f: f, key: key, shift: r.shift + int32(shift)})
 	}
 	return out
 }

@@ -320,3 +320,44 @@ func TestLineCache(t *testing.T) {
 		t.Errorf("a last line without newline must hash differently: %v", h)
 	}
 }
+
+// Dropping repeated and nested rescanned ranges once a blob is scanned
+// changes no answer inherit asks: whether one range of the rule holds a
+// finding's lines.
+func TestScannedKeepsCoverage(t *testing.T) {
+	rnd := rand.New(rand.NewPCG(3, 4))
+	covered := func(rs []scanner.LineRange, rule string, first, last int) bool {
+		for _, r := range rs {
+			if r.Covers(rule, first, last) {
+				return true
+			}
+		}
+		return false
+	}
+	rules := []string{"", "a", "b"}
+	for i := 0; i < 300; i++ {
+		var rs []scanner.LineRange
+		for k := rnd.IntN(12); k > 0; k-- {
+			f := 1 + rnd.IntN(20)
+			rs = append(rs, scanner.LineRange{Rule: rules[rnd.IntN(3)], First: f, Last: f + rnd.IntN(6)})
+		}
+		before := slices.Clone(rs)
+		bd := &blobDelta{d: scanner.Delta{Rescanned: rs, Unchanged: []scanner.Span{{Start: 0, End: 1}}}}
+		bd.scanned()
+		if bd.d.Unchanged != nil {
+			t.Fatal("unchanged spans kept after the scan")
+		}
+		if len(bd.d.Rescanned) > len(before) {
+			t.Fatalf("%v grew to %v", before, bd.d.Rescanned)
+		}
+		for _, rule := range rules {
+			for f := 1; f <= 26; f++ {
+				for l := f; l <= 26; l++ {
+					if a, b := covered(before, rule, f, l), covered(bd.d.Rescanned, rule, f, l); a != b {
+						t.Fatalf("%v -> %v: rule %q lines %d-%d covered %v, now %v", before, bd.d.Rescanned, rule, f, l, a, b)
+					}
+				}
+			}
+		}
+	}
+}

@@ -159,8 +159,28 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 			bd.runs, bd.d.Unchanged = deltaSpans(data, alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
 			s.deltaBlobs.Add(1)
 		}
-		return open(ctx)
+		rc, err := open(ctx)
+		if err != nil {
+			return nil, err
+		}
+		// The engine closes the reader when it is done with the blob.
+		return &onClose{rc, bd.scanned}, nil
 	}
+}
+
+// onClose calls fn once the reader is closed.
+type onClose struct {
+	io.ReadCloser
+	fn func()
+}
+
+func (c *onClose) Close() error {
+	err := c.ReadCloser.Close()
+	if c.fn != nil {
+		c.fn()
+		c.fn = nil
+	}
+	return err
 }
 
 // rereadBase reads a base version again for its line hashes, or returns
