@@ -109,35 +109,44 @@ type Rule struct {
 
 	re         *regexp.Regexp
 	reOnce     sync.Once
+	fullOnce   sync.Once
 	lazy       bool
 	validator  Validator
 	scorer     Scorer
 	spansLines bool
+	starts     *startFilter // nil: plain unanchored search (see prefix.go)
 }
 
 // regexp returns the compiled regex, compiling a lazy rule on first use.
 func (r *Rule) regexp() *regexp.Regexp {
 	r.prepare()
+	r.fullOnce.Do(func() {
+		if r.re == nil {
+			// Built-in regexes are checked by TestBuiltinRulesCompile.
+			r.re = regexp.MustCompile(r.Regex)
+		}
+	})
 	return r.re
 }
 
 // prepare finishes a lazy (built-in) rule the first time its keyword
-// occurs: compiling the regex, and parsing it to see whether it can cross
-// a line and how many groups it has. Pre-commit runs on a few staged files
-// touch few rules, so start-up does none of this.
+// occurs: parsing the regex to see whether it can cross a line, how many
+// groups it has and which literals start its matches. The regex itself is
+// compiled when first run, and a rule with a start filter may never need
+// it (see prefix.go). Pre-commit runs on a few staged files touch few
+// rules, so start-up does none of this.
 func (r *Rule) prepare() {
 	r.reOnce.Do(func() {
 		if !r.lazy {
 			return
 		}
-		// Built-in regexes are checked by TestBuiltinRulesCompile.
-		r.re = regexp.MustCompile(r.Regex)
 		parsed, err := syntax.Parse(r.Regex, syntax.Perl)
 		if err != nil {
 			panic(fmt.Sprintf("built-in rule %s: %v", r.ID, err))
 		}
 		r.spansLines = canMatchNewline(parsed)
-		if r.SecretGroup == 0 && r.re.NumSubexp() > 0 {
+		r.starts = newStartFilter(parsed)
+		if r.SecretGroup == 0 && parsed.MaxCap() > 0 {
 			r.SecretGroup = 1
 		}
 	})
@@ -253,6 +262,7 @@ func (r *Rule) Compile(validators Validators) error {
 			return fmt.Errorf("%s: field regex: %w", where, err)
 		}
 		r.re = re
+		r.starts = newStartFilter(parsed)
 		if r.SecretGroup < 0 || r.SecretGroup > groups {
 			return fmt.Errorf("%s: field secret_group: %d but the regex has %d groups", where, r.SecretGroup, groups)
 		}
@@ -423,13 +433,23 @@ func (a *Allowlist) HasPaths() bool { return len(a.compiled().paths) > 0 }
 // returned only when keepInvalid is set, with Valid pointing to false.
 func (r *Rule) FindAll(text []byte, keepInvalid bool) []Match {
 	var out []Match
-	for _, loc := range r.regexp().FindAllSubmatchIndex(text, -1) {
+	for _, loc := range r.findAllIndex(text) {
 		m, ok := r.accept(text, loc, keepInvalid)
 		if ok {
 			out = append(out, m)
 		}
 	}
 	return out
+}
+
+// findAllIndex is the regex's FindAllSubmatchIndex(text, -1), through the
+// start filter when the rule has one.
+func (r *Rule) findAllIndex(text []byte) [][]int {
+	r.prepare()
+	if r.starts != nil && r.starts.usable(text) {
+		return r.starts.findAll(r.Regex, text)
+	}
+	return r.regexp().FindAllSubmatchIndex(text, -1)
 }
 
 func (r *Rule) accept(text []byte, loc []int, keepInvalid bool) (Match, bool) {

@@ -126,3 +126,21 @@ func (m *Matcher) Each(text []byte, fn func(kw, start int)) {
 		}
 	}
 }
+
+// AppendStarts appends the start offset of every keyword occurrence in
+// text to dst, in order of end offset, without a callback per hit.
+func (m *Matcher) AppendStarts(dst []int, text []byte) []int {
+	var s uint32
+	n := uint32(m.nclass)
+	trans, classes := m.trans, &m.classes
+	for i, c := range text {
+		s = trans[s+uint32(classes[c])]
+		if s&outFlag != 0 {
+			s &^= outFlag
+			for _, k := range m.out[s/n] {
+				dst = append(dst, i+1-m.lens[k])
+			}
+		}
+	}
+	return dst
+}

@@ -1,0 +1,116 @@
+package rules
+
+import (
+	"math/rand/v2"
+	"reflect"
+	"regexp/syntax"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestPrefixLits(t *testing.T) {
+	tests := []struct {
+		re   string
+		want []string // nil: no filter
+	}{
+		{`(?i)(?:secret|token)[\w.-]*=`, []string{"secret", "token"}},
+		{`\bapi[_-]?key\b`, []string{"api-key", "api_key", "apikey"}},
+		{`(?i)contentstack[\w.-]{0,24}?token`, []string{"contents"}},
+		{`(?i)credentials?|creds`, []string{"credenti", "creds"}},
+		{`(?:ab|cd)ef`, []string{"abef", "cdef"}},
+		{`x?abc`, nil},               // "abc" or "xabc": fine, but x? with "" gives "abc"
+		{`[a-z]{3}key`, nil},         // class too wide
+		{`^secret`, nil},             // begin anchor
+		{`.*secret`, nil},            // any start
+		{`ghp_[A-Za-z0-9]{36}`, nil}, // Go's own literal prefix
+		{`(?i)ab|secret`, nil},       // a two-byte literal
+		{`\bset\w*(?:secret)`, []string{"set"}},
+	}
+	for _, tc := range tests {
+		parsed, err := syntax.Parse(tc.re, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := newStartFilter(parsed)
+		var got []string
+		if f != nil {
+			got = f.lits
+		}
+		want := slices.Clone(tc.want)
+		slices.Sort(want)
+		if tc.re == `x?abc` {
+			want = []string{"abc", "xabc"}
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: literals %q, want %q", tc.re, got, want)
+		}
+	}
+}
+
+// The start filter must find exactly what Go's unanchored FindAll finds,
+// groups included, for every built-in rule it applies to.
+func TestStartFilterSameMatches(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	rng := rand.New(rand.NewPCG(1, 2))
+	var pool []string
+	for _, r := range set.Rules {
+		pool = append(pool, r.Examples...)
+		pool = append(pool, r.Negatives...)
+	}
+	fillers := []string{"", " ", "x", "_", "-", ".", "\n", "a=b; ", "if (", "\t// ", "set", "Set", "my", "reset", "é", "–", "ſ"}
+	var mixed []string
+	for i := 0; i < 300; i++ {
+		var sb strings.Builder
+		for j := 0; j < 1+rng.IntN(3); j++ {
+			sb.WriteString(fillers[rng.IntN(len(fillers))])
+			ex := pool[rng.IntN(len(pool))]
+			if rng.IntN(3) == 0 && len(ex) > 4 {
+				// cut or shift it
+				a := rng.IntN(len(ex) / 2)
+				ex = ex[a:]
+			}
+			sb.WriteString(ex)
+		}
+		mixed = append(mixed, sb.String())
+	}
+	filtered := 0
+	for _, r := range set.Rules {
+		re := r.regexp()
+		if r.starts == nil {
+			continue
+		}
+		filtered++
+		texts := append(append(slices.Clone(r.Examples), r.Negatives...), mixed...)
+		for _, ex := range r.Examples {
+			texts = append(texts, "x"+ex, "_"+ex+"_", ex+" "+ex, strings.ToUpper(ex))
+		}
+		for _, s := range texts {
+			text := []byte(s)
+			if !r.starts.usable(text) {
+				continue
+			}
+			want := re.FindAllSubmatchIndex(text, -1)
+			got := r.starts.findAll(r.Regex, text)
+			if !reflect.DeepEqual(got, want) {
+				t.Fatalf("rule %s on %q:\n got %v\nwant %v", r.ID, s, got, want)
+			}
+		}
+	}
+	// Text the filter cannot take goes the plain way.
+	r := set.ByID("generic-secret-assignment")
+	text := []byte("ſecret = \"Qn3vT7kLw2Xr9pZd\"")
+	if r.starts == nil || r.starts.usable(text) {
+		t.Fatal("generic-secret-assignment: want a start filter that declines text with U+017F")
+	}
+	if got, want := r.findAllIndex(text), r.regexp().FindAllSubmatchIndex(text, -1); len(want) != 1 || !reflect.DeepEqual(got, want) {
+		t.Errorf("generic-secret-assignment on %q: got %v, want %v (one match)", text, got, want)
+	}
+	if filtered == 0 {
+		t.Fatal("no built-in rule uses the start filter")
+	}
+	t.Logf("%d of %d rules use the start filter", filtered, len(set.Rules))
+}
