@@ -313,53 +313,6 @@ func crashOpts(secretName string) remediate.Options {
 	return remediate.Options{Distribute: []string{"secretsmanager:" + secretName}, Overlap: remediate.Duration(remediate.DefaultOverlap), Grace: remediate.Duration(remediate.DefaultGrace)}
 }
 
-// TestCrashAtEveryStep kills a rotating process (SIGKILL) after each
-// step's intent and after each step's calls, then resumes: the user ends
-// with exactly one active key, the one the secret store holds, no orphan
-// key, and no secret in the journal.
-func TestCrashAtEveryStep(t *testing.T) {
-	if testing.Short() {
-		t.Skip("spawns a process per step")
-	}
-	steps := []string{"preflight", "create-key", "validate", "distribute-1", "overlap", "usage-shift", "deactivate", "grace", "delete-old"}
-	for _, step := range steps {
-		for _, point := range []string{"intent", "called"} {
-			t.Run(step+":"+point, func(t *testing.T) {
-				f := newFixture(t, "")
-				journal := filepath.Join(t.TempDir(), "rotation.journal")
-				spec, _ := json.Marshal(crashSpec{URL: f.s.URL, User: f.user, OldID: f.oldID, SecretName: f.secretName, Journal: journal, At: step + ":" + point})
-				cmd := exec.Command(os.Args[0], "-test.run", "^TestCrashChild$", "-test.count=1")
-				cmd.Env = append(os.Environ(), crashEnv+"="+string(spec))
-				out, err := cmd.CombinedOutput()
-				var ee *exec.ExitError
-				if !errors.As(err, &ee) || ee.Sys().(syscall.WaitStatus).Signal() != syscall.SIGKILL {
-					t.Fatalf("child was not SIGKILLed: %v\n%s", err, out)
-				}
-				j, recs, err := remediate.OpenJournal(journal)
-				if err != nil {
-					t.Fatalf("journal after the crash: %v", err)
-				}
-				defer j.Close()
-				r := &remediate.Runner{Journal: j, Providers: f.providers, Clock: remediate.NewFakeClock(time.Now()), Wait: true}
-				res, err := r.Resume(context.Background(), recs)
-				if err != nil || res[0].Status != "done" {
-					t.Fatalf("resume: %v %+v", err, res)
-				}
-				f.assertSettled(t)
-				data, _ := os.ReadFile(journal)
-				for _, s := range append(f.s.IssuedSecrets(), f.oldSecret) {
-					if strings.Contains(string(data), s) {
-						t.Fatalf("a secret is in the journal")
-					}
-				}
-				if len(f.s.IssuedSecrets()) < 2 {
-					t.Fatalf("fake recorded %d issued secrets", len(f.s.IssuedSecrets()))
-				}
-			})
-		}
-	}
-}
-
 // A run killed mid-way can be rolled back instead of resumed: the old key
 // active and current again, and no key left of those the run made, even
 // one whose id the journal never got.
