@@ -53,8 +53,15 @@ func New(keywords []string) *Matcher {
 	// The trie is built straight into the transition table (0: no
 	// child; the root is never one), without a map per node: building
 	// is part of every run's start-up, pre-commit hooks included.
-	trans := make([]uint32, n, 64*n)
-	outs := [][]int{nil}
+	// A trie has at most one state per keyword byte plus the root;
+	// sizing the table for that up front replaces a few hundred
+	// growing copies (most of New's time with the built-in rules).
+	states := 1
+	for _, k := range keywords {
+		states += len(k)
+	}
+	trans := make([]uint32, n, states*n)
+	outs := make([][]int, 1, states)
 	for ki, k := range keywords {
 		s := 0
 		for i := 0; i < len(k); i++ {
