@@ -135,6 +135,9 @@ type Source struct {
 	lineMax                 int // line cache budget (0: lineCacheMax); tests shrink it
 	// done and total commits, read by the progress display.
 	doneCommits, totalCommits atomic.Int64
+
+	// prefetched is the staged listing Prefetch started (staged.go).
+	prefetched *stagedList
 }
 
 // Progress implements scanner.Counter: commits walked of those to walk.
@@ -242,6 +245,7 @@ func (s *Source) open(ctx context.Context) (backend, error) {
 
 // Close releases the backend's processes and files.
 func (s *Source) Close() error {
+	s.waitPrefetch()
 	for _, sub := range s.subs {
 		sub.src.Close()
 	}

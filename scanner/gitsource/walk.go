@@ -16,6 +16,7 @@ import (
 
 // Items implements scanner.Source.
 func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, report func(error)) error {
+	s.waitPrefetch()
 	b, err := s.open(ctx)
 	if err != nil {
 		return err
@@ -366,7 +367,7 @@ func (h nodeHeap) down(i int) {
 // stagedItems emits the blobs the index has that HEAD does not.
 func (s *Source) stagedItems(ctx context.Context, b backend, emit func(scanner.Item) error, report func(error)) error {
 	s.staged = true
-	chs, err := b.staged(ctx)
+	chs, err := s.stagedChanges(ctx, b)
 	if err != nil {
 		return err
 	}
