@@ -166,10 +166,23 @@ type blobDelta struct {
 // inside another of the same rule (a line with several keyword hits is
 // noted once per hit). Covers needs one range holding a finding's lines,
 // so a range inside another decides nothing.
+//
+// A range that overlaps no run holds no carried-over finding (those lie
+// inside one run), so it goes too: most regions the engine runs again
+// are on the changed lines themselves.
 func (bd *blobDelta) scanned() {
 	bd.d.Unchanged = nil
-	rs := bd.d.Rescanned
+	rs := bd.d.Rescanned[:0]
+	for _, r := range bd.d.Rescanned {
+		// runs are sorted by new line: the first ending at or after
+		// r.First (1-based here, 0-based in runs) decides.
+		i := sort.Search(len(bd.runs), func(i int) bool { return int(bd.runs[i].b+bd.runs[i].n) >= r.First })
+		if i < len(bd.runs) && int(bd.runs[i].b)+1 <= r.Last {
+			rs = append(rs, r)
+		}
+	}
 	if len(rs) < 2 {
+		bd.d.Rescanned = slices.Clone(rs)
 		return
 	}
 	sort.Slice(rs, func(i, j int) bool {

@@ -321,9 +321,10 @@ func TestLineCache(t *testing.T) {
 	}
 }
 
-// Dropping repeated and nested rescanned ranges once a blob is scanned
-// changes no answer inherit asks: whether one range of the rule holds a
-// finding's lines.
+// Dropping repeated and nested rescanned ranges, and those outside every
+// run, once a blob is scanned changes no answer inherit asks: whether
+// one range of the rule holds the lines of a finding that lies inside a
+// run.
 func TestScannedKeepsCoverage(t *testing.T) {
 	rnd := rand.New(rand.NewPCG(3, 4))
 	covered := func(rs []scanner.LineRange, rule string, first, last int) bool {
@@ -341,8 +342,14 @@ func TestScannedKeepsCoverage(t *testing.T) {
 			f := 1 + rnd.IntN(20)
 			rs = append(rs, scanner.LineRange{Rule: rules[rnd.IntN(3)], First: f, Last: f + rnd.IntN(6)})
 		}
+		var runs []lineRun // new lines, 0-based, sorted, disjoint
+		for b := int32(rnd.IntN(3)); b < 26; {
+			n := 1 + int32(rnd.IntN(5))
+			runs = append(runs, lineRun{b: b, a: b + 7, n: n})
+			b += n + int32(rnd.IntN(4))
+		}
 		before := slices.Clone(rs)
-		bd := &blobDelta{d: scanner.Delta{Rescanned: rs, Unchanged: []scanner.Span{{Start: 0, End: 1}}}}
+		bd := &blobDelta{runs: runs, d: scanner.Delta{Rescanned: rs, Unchanged: []scanner.Span{{Start: 0, End: 1}}}}
 		bd.scanned()
 		if bd.d.Unchanged != nil {
 			t.Fatal("unchanged spans kept after the scan")
@@ -351,10 +358,12 @@ func TestScannedKeepsCoverage(t *testing.T) {
 			t.Fatalf("%v grew to %v", before, bd.d.Rescanned)
 		}
 		for _, rule := range rules {
-			for f := 1; f <= 26; f++ {
-				for l := f; l <= 26; l++ {
-					if a, b := covered(before, rule, f, l), covered(bd.d.Rescanned, rule, f, l); a != b {
-						t.Fatalf("%v -> %v: rule %q lines %d-%d covered %v, now %v", before, bd.d.Rescanned, rule, f, l, a, b)
+			for _, r := range runs {
+				for f := int(r.b) + 1; f <= int(r.b+r.n); f++ {
+					for l := f; l <= int(r.b+r.n); l++ {
+						if a, b := covered(before, rule, f, l), covered(bd.d.Rescanned, rule, f, l); a != b {
+							t.Fatalf("%v -> %v (runs %v): rule %q lines %d-%d covered %v, now %v", before, bd.d.Rescanned, runs, rule, f, l, a, b)
+						}
 					}
 				}
 			}

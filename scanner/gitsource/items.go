@@ -86,12 +86,27 @@ func (o *objectEmitter) blob(id plumbing.Hash, p string, commit, base plumbing.H
 	}
 	return o.pf.request(id, func(f fetched) error {
 		if f.err != nil || f.big || f.typ != "blob" {
+			o.pf.bufs.put(f.data)
 			// Missing, large or unexpected: the on-demand item reads it
 			// (and reports a missing object as before).
 			return o.emit(o.s.blobItem(o.b, id, p, commit))
 		}
 		it := o.s.memBlobItem(id, p, f.data)
-		o.s.deltaItem(&it, id, p, base, f.data)
+		done := o.s.deltaItem(&it, id, p, base, f.data)
+		// The buffer goes back to the pool once the engine has read it.
+		open, data := it.Open, f.data
+		it.Open = func(ctx context.Context) (io.ReadCloser, error) {
+			rc, err := open(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return &onClose{rc, func() {
+				if done != nil {
+					done()
+				}
+				o.pf.bufs.put(data)
+			}}, nil
+		}
 		return o.emit(it)
 	})
 }
@@ -102,7 +117,9 @@ func (o *objectEmitter) message(id plumbing.Hash) error {
 	}
 	return o.pf.request(id, func(f fetched) error {
 		if f.err == nil && !f.big && f.typ == "commit" {
-			if c, err := decodeCommit(id, f.data); err == nil {
+			c, err := decodeCommit(id, f.data)
+			o.pf.bufs.put(f.data) // decoding copied what it keeps
+			if err == nil {
 				return o.emit(messageItemText(id, c.Message))
 			}
 		}
@@ -129,17 +146,19 @@ func (o *objectEmitter) finish() error {
 // before the versions made from it. A base whose hashes have left the
 // cache is read again by the scan worker; if that fails (or the base
 // turns out binary or large) the blob is scanned whole.
-func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base plumbing.Hash, data []byte) {
+// It returns what to call once the engine is done with the blob (nil if
+// nothing).
+func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base plumbing.Hash, data []byte) (done func()) {
 	if s.lines == nil || bytes.IndexByte(data[:min(len(data), 8000)], 0) >= 0 {
-		return
+		return nil
 	}
 	if s.opts.MaxBlobSize > 0 && int64(len(data)) > s.opts.MaxBlobSize {
-		return
+		return nil
 	}
 	hb := s.lines.hashLines(data)
 	s.lines.put(&blobLines{id: id, path: p, hashes: hb})
 	if base.IsZero() {
-		return
+		return nil
 	}
 	bl := s.lines.get(p, base)
 	bd := &blobDelta{base: base}
@@ -159,13 +178,9 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 			bd.runs, bd.d.Unchanged = deltaSpans(data, alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
 			s.deltaBlobs.Add(1)
 		}
-		rc, err := open(ctx)
-		if err != nil {
-			return nil, err
-		}
-		// The engine closes the reader when it is done with the blob.
-		return &onClose{rc, bd.scanned}, nil
+		return open(ctx)
 	}
+	return bd.scanned
 }
 
 // onClose calls fn once the reader is closed.

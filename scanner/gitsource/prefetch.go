@@ -30,6 +30,7 @@ type prefetcher struct {
 	done chan struct{}
 	err  error // set by the reader before done closes
 	once sync.Once
+	bufs bufPool
 }
 
 // fetched is what the reader hands back for one request: the content,
@@ -159,7 +160,7 @@ func (p *prefetcher) next(id plumbing.Hash) fetched {
 		}
 		return fetched{typ: fs[1], big: true}
 	}
-	data := make([]byte, size+1)
+	data := p.bufs.get(int(size) + 1)
 	if _, err := io.ReadFull(p.out, data); err != nil {
 		return fetched{err: fmt.Errorf("git cat-file: %w", err)}
 	}
