@@ -7,12 +7,14 @@
 #   scripts/bench-git.sh            # COMMITS=20000 by default
 #   COMMITS=5000 scripts/bench-git.sh
 #   SYNTHETIC=0 FULL_BLOBS=1 scripts/bench-git.sh   # real history and --staged only
+#   STAGED_ONLY=1 scripts/bench-git.sh   # only --staged (scripts/bench-staged.sh)
 #
 # The repository is cached under .bench/ (gitignored) keyed by its size and
 # generator version; delete it to rebuild. Prints wall time and peak RSS of
 # both tools, the ratio, and whether each found every planted key.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ -n "${STAGED_ONLY:-}" ]; then exec ./scripts/bench-staged.sh; fi
 
 COMMITS=${COMMITS:-20000}
 GEN=3
@@ -235,30 +237,5 @@ else
 	printf '\nreal history skipped: no bundle at %s (set BUNDLE=)\n' "$BUNDLE"
 fi
 
-KT_ABS=$(cd "$(dirname "$KEYTRAIL")" && pwd)/$(basename "$KEYTRAIL")
-GL_ABS=$PWD/$GITLEAKS
-# Staged scan, as a pre-commit hook runs it: a small repository (a few
-# files, one commit) with one new file staged that holds a key.
-SMALL=$BENCH/staged-small
-rm -rf "$SMALL"
-git init -q -b main "$SMALL"
-for f in main.go util.go README.md; do cp "$(go env GOROOT)/src/strings/strings.go" "$SMALL/$f"; done
-git -C "$SMALL" add . && git -C "$SMALL" -c user.name=b -c user.email=b@example.com commit -qm init
-printf 'STAGED_TOKEN = "%s"\n' "$(head -1 "$PLANTED")" >"$SMALL/bench_staged.py"
-git -C "$SMALL" add bench_staged.py
-runs=20
-staged() { # CMD...: mean wall ms over $runs runs
-	local start end
-	"$@" >/dev/null 2>&1 || true # warm up
-	start=$(date +%s%N)
-	for _ in $(seq $runs); do "$@" >/dev/null 2>&1 || true; done
-	end=$(date +%s%N)
-	echo $(((end - start) / runs / 1000000))
-}
-kt_ms=$(cd "$SMALL" && staged "$KT_ABS" scan git --staged --no-progress)
-gl_ms=$(cd "$SMALL" && staged "$GL_ABS" git --staged --pre-commit --no-banner)
-(cd "$SMALL" && "$KT_ABS" scan git --staged --no-progress >/dev/null 2>&1) && kt_st=missed || kt_st=found
-(cd "$SMALL" && "$GL_ABS" git --staged --pre-commit --no-banner >/dev/null 2>&1) && gl_st=missed || gl_st=found
-printf '\nstaged (small repository, one new file, mean of %d runs)\n' "$runs"
-printf '  %-10s %6s ms  key %s\n' keytrail "$kt_ms" "$kt_st"
-printf '  %-10s %6s ms  key %s\n' gitleaks "$gl_ms" "$gl_st"
+# Staged scan, as a pre-commit hook runs it (scripts/bench-staged.sh).
+KEYTRAIL=$KEYTRAIL NO_BUILD=1 ./scripts/bench-staged.sh
