@@ -195,6 +195,16 @@ func (f *fixture) assertSettled(t *testing.T) string {
 // TestNoDowntime: a client fetching AWSCURRENT every few ms and calling
 // STS with it never fails during a full rotation, and the old key is
 // refused once deactivated.
+//
+// It waits on the client, never on a sleep: a loaded machine once
+// starved the client past the old fixed waits (50 ms to start with the
+// old key; its old-key call in flight past half the overlap). The
+// rotation starts once the client has worked with the old key, and the
+// overlap begins once the client has worked with the new one, so every
+// use of the old key is over before the usage check. What is left to
+// fail is the rotation's: a client call refused (deactivating too soon,
+// a moment without AWSCURRENT, a new key STS refuses), or the old key
+// still working after deactivation.
 func TestNoDowntime(t *testing.T) {
 	f := newFixture(t, "")
 	ctx, cancel := context.WithCancel(context.Background())
@@ -214,44 +224,84 @@ func TestNoDowntime(t *testing.T) {
 				return
 			}
 			calls.Add(1)
-			if id == f.oldID {
-				withOld.Add(1)
-			} else if err == nil {
-				withNew.Add(1)
-			}
 			if err != nil {
 				failures.Add(1)
 				firstErr.CompareAndSwap(nil, err.Error())
+			} else if id == f.oldID {
+				withOld.Add(1)
+			} else {
+				withNew.Add(1)
 			}
 			time.Sleep(10 * time.Millisecond)
 		}
 	}()
-	time.Sleep(50 * time.Millisecond) // the client is using the old key
+	// waitFor polls the client's progress; a client that makes no progress
+	// in a minute fails the test rather than letting a sleep decide.
+	waitFor := func(what string, n *atomic.Int64) {
+		t.Helper()
+		deadline := time.Now().Add(time.Minute)
+		for n.Load() == 0 && failures.Load() == 0 {
+			if time.Now().After(deadline) {
+				t.Errorf("the client never %s (%d calls, %d failed: %v)", what, calls.Load(), failures.Load(), firstErr.Load())
+				return
+			}
+			time.Sleep(5 * time.Millisecond)
+		}
+	}
+	waitFor("worked with the old key", &withOld)
+	if t.Failed() || failures.Load() > 0 {
+		t.Fatalf("before the rotation: %d failed calls: %v", failures.Load(), firstErr.Load())
+	}
 	r := f.runner(t, filepath.Join(t.TempDir(), "j"), remediate.RealClock{})
 	var oldRefused error
 	r.Hook = func(_ int, step, point string) {
-		if step == "grace" && point == "intent" {
+		switch {
+		case step == "overlap" && point == "intent":
+			// Every target has the new key: the overlap counts from when
+			// the client picked it up.
+			waitFor("picked up the new key", &withNew)
+		case step == "grace" && point == "intent":
 			// Deactivated, not yet deleted: the old key must be refused.
 			oldRefused = f.whoami(context.Background(), f.oldID, f.oldSecret)
 		}
 	}
-	res, err := r.Apply(ctx, f.plan(t, remediate.ActionRotate, remediate.Options{
-		Distribute: []string{"secretsmanager:" + f.secretName}, Overlap: remediate.Duration(2 * time.Second)}))
+	plan := f.plan(t, remediate.ActionRotate, remediate.Options{
+		Distribute: []string{"secretsmanager:" + f.secretName}, Overlap: remediate.Duration(2 * time.Second)})
+	res, err := r.Apply(ctx, plan)
+	if err == nil && res[0].Status == "stopped" {
+		// The client was still using the old key more than half the
+		// overlap after distribution (it was starved that long): the check
+		// stopped, as it must. Resume, as an operator would.
+		t.Logf("usage check stopped (%s); resuming", res[0].Error)
+		r.Journal.Close()
+		j, recs, jerr := remediate.OpenJournal(r.Journal.Path())
+		if jerr != nil {
+			t.Fatal(jerr)
+		}
+		defer j.Close()
+		r = &remediate.Runner{Journal: j, Providers: f.providers, Clock: remediate.RealClock{}, Wait: true, Hook: r.Hook}
+		res, err = r.Resume(ctx, recs)
+	}
 	if err != nil || res[0].Status != "done" {
 		t.Fatalf("rotation: %v %+v", err, res)
 	}
-	time.Sleep(50 * time.Millisecond)
 	cancel()
 	wg.Wait()
-	// The client worked with the old key, then with the new one.
-	if withOld.Load() == 0 || withNew.Load() == 0 {
-		t.Fatalf("the client made %d calls with the old key and %d with the new one; want both", withOld.Load(), withNew.Load())
-	}
 	if n := failures.Load(); n != 0 {
 		t.Fatalf("%d of %d client calls failed during the rotation; first: %v", n, calls.Load(), firstErr.Load())
 	}
+	if withOld.Load() == 0 || withNew.Load() == 0 {
+		t.Fatalf("the client made %d calls with the old key and %d with the new one; want both", withOld.Load(), withNew.Load())
+	}
 	if errCode(oldRefused) != "InvalidClientTokenId" {
 		t.Fatalf("old key after deactivation: %v, want InvalidClientTokenId", oldRefused)
+	}
+	// Waiting on the client must not hide a rotation that skips its
+	// overlap: both keys worked for the whole overlap.
+	dist, _ := time.Parse(time.RFC3339Nano, res[0].Facts["distributed_at"])
+	deact, _ := time.Parse(time.RFC3339Nano, res[0].Facts["deactivated_at"])
+	if d := deact.Sub(dist); d < 2*time.Second {
+		t.Fatalf("the old key was deactivated %s after distribution, before the 2s overlap ended", d)
 	}
 	newID := f.assertSettled(t)
 	if res[0].Facts["new_key_id"] != newID {
