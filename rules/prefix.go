@@ -5,6 +5,8 @@ import (
 	"regexp"
 	"regexp/syntax"
 	"sort"
+	"strconv"
+	"strings"
 	"sync"
 
 	"github.com/keytrail/keytrail/scanner/kwmatch"
@@ -43,6 +45,17 @@ type startFilter struct {
 	// search.
 	fold bool
 
+	// loose is the regex with its long counted repetitions (x{1,300},
+	// x{20,1000}) opened up, "" when it has none. Go's regexp compiles
+	// x{n,m} into m copies of x: thousands of instructions, an NFA
+	// instead of the backtracker, and machines sized to match. The loose
+	// form matches wherever the rule's regex does, so a start it rejects
+	// needs no further look, and the exact regex is compiled only for
+	// rules whose loose form ever passes (few, on most trees).
+	loose     string
+	looseOnce sync.Once
+	looseRe   *regexp.Regexp
+
 	once sync.Once
 	// withCtx is ^(?s:.)(?:regex), run from one byte before a start so \b
 	// and \B see the real preceding character (a space stands in for it
@@ -52,7 +65,7 @@ type startFilter struct {
 
 // newStartFilter returns nil when the regex has no usable literal prefix
 // set, or when Go's regexp already skips ahead to a literal prefix.
-func newStartFilter(parsed *syntax.Regexp) *startFilter {
+func newStartFilter(expr string, parsed *syntax.Regexp) *startFilter {
 	if goLiteralPrefix(parsed) {
 		return nil
 	}
@@ -70,7 +83,127 @@ func newStartFilter(parsed *syntax.Regexp) *startFilter {
 		}
 	}
 	sort.Strings(set)
-	return &startFilter{lits: set, m: kwmatch.New(set), fold: hasFoldCase(parsed)}
+	f := &startFilter{lits: set, m: kwmatch.New(set), fold: hasFoldCase(parsed)}
+	if l := loosen(expr); l != "" {
+		if _, err := syntax.Parse(l, syntax.Perl); err == nil {
+			f.loose = l
+		}
+	}
+	return f
+}
+
+// Repetitions with bounds above maxExactRepeat are opened up in the loose
+// form: x{n,m} becomes x{min(n,looseMin),}, which accepts every count
+// x{n,m} does.
+const (
+	maxExactRepeat = 16
+	looseMin       = 8
+)
+
+// loosen rewrites the counted repetitions of expr as described above,
+// returning "" when there are none. It works on the text (syntax's
+// String is slow enough to show in start-up): escapes, character
+// classes and \p{...} are skipped, and any {...} that is not a plain
+// n, n, or n,m count is left alone, as the parser leaves it a literal.
+func loosen(expr string) string {
+	var b strings.Builder
+	changed := false
+	for i := 0; i < len(expr); {
+		c := expr[i]
+		switch {
+		case c == '\\':
+			// An escape: \p{Greek}, \x{41} and \Q...\E included.
+			j := i + 2
+			if j <= len(expr) && (expr[i+1] == 'p' || expr[i+1] == 'P' || expr[i+1] == 'x') && j < len(expr) && expr[j] == '{' {
+				if k := strings.IndexByte(expr[j:], '}'); k >= 0 {
+					j += k + 1
+				}
+			} else if j <= len(expr) && expr[i+1] == 'Q' {
+				if k := strings.Index(expr[j:], `\E`); k >= 0 {
+					j += k + 2
+				} else {
+					j = len(expr)
+				}
+			}
+			j = min(j, len(expr))
+			b.WriteString(expr[i:j])
+			i = j
+		case c == '[':
+			j := classEnd(expr, i)
+			b.WriteString(expr[i:j])
+			i = j
+		case c == '{':
+			n, m, j, ok := parseCount(expr, i)
+			if ok && (m > maxExactRepeat || n > maxExactRepeat || m < 0 && n > looseMin) {
+				b.WriteString("{" + strconv.Itoa(min(n, looseMin)) + ",}")
+				changed = true
+			} else {
+				b.WriteString(expr[i:j])
+			}
+			i = j
+		default:
+			b.WriteByte(c)
+			i++
+		}
+	}
+	if !changed {
+		return ""
+	}
+	return b.String()
+}
+
+// classEnd returns the index just past the character class at expr[i].
+func classEnd(expr string, i int) int {
+	j := i + 1
+	if j < len(expr) && expr[j] == '^' {
+		j++
+	}
+	if j < len(expr) && expr[j] == ']' {
+		j++ // a leading ] is a literal
+	}
+	for j < len(expr) {
+		switch expr[j] {
+		case '\\':
+			j += 2
+			continue
+		case '[':
+			if j+1 < len(expr) && expr[j+1] == ':' {
+				if k := strings.Index(expr[j:], ":]"); k >= 0 {
+					j += k + 2
+					continue
+				}
+			}
+		case ']':
+			return j + 1
+		}
+		j++
+	}
+	return len(expr)
+}
+
+// parseCount reads {n}, {n,} or {n,m} at expr[i]; m is -1 for {n,}. j is
+// the index past it, or i+1 when it is not a count (a literal brace).
+func parseCount(expr string, i int) (n, m, j int, ok bool) {
+	k := strings.IndexByte(expr[i:], '}')
+	if k < 0 {
+		return 0, 0, i + 1, false
+	}
+	body := expr[i+1 : i+k]
+	lo, hi, comma := strings.Cut(body, ",")
+	n, err := strconv.Atoi(lo)
+	if err != nil || lo == "" || lo[0] == '+' || lo[0] == '-' {
+		return 0, 0, i + 1, false
+	}
+	m = n
+	if comma {
+		m = -1
+		if hi != "" {
+			if m, err = strconv.Atoi(hi); err != nil || hi[0] == '+' || hi[0] == '-' {
+				return 0, 0, i + 1, false
+			}
+		}
+	}
+	return n, m, i + k + 1, true
 }
 
 // usable reports whether the filter finds every match in text.
@@ -90,10 +223,11 @@ func (f *startFilter) findAll(expr string, text []byte) [][]int {
 	if len(starts) == 0 {
 		return nil
 	}
-	f.once.Do(func() {
-		// The rule's own regex compiles (its tests check), so this does.
-		f.withCtx = regexp.MustCompile(`^(?s:.)(?:` + expr + `)`)
-	})
+	if f.loose != "" {
+		f.looseOnce.Do(func() {
+			f.looseRe = regexp.MustCompile(`^(?s:.)(?:` + f.loose + `)`)
+		})
+	}
 	// Starts come in order of the literals' ends; different lengths can
 	// interleave.
 	if !sort.IntsAreSorted(starts) {
@@ -105,15 +239,23 @@ func (f *startFilter) findAll(expr string, text []byte) [][]int {
 		if p < pos || i > 0 && p == starts[i-1] {
 			continue
 		}
-		var loc []int
+		var at []byte // the text from one byte before p
 		if p == 0 {
-			ctx := make([]byte, 1+len(text))
-			ctx[0] = ' '
-			copy(ctx[1:], text)
-			loc = f.withCtx.FindSubmatchIndex(ctx)
+			at = make([]byte, 1+len(text))
+			at[0] = ' '
+			copy(at[1:], text)
 		} else {
-			loc = f.withCtx.FindSubmatchIndex(text[p-1:])
+			at = text[p-1:]
 		}
+		if f.looseRe != nil && !f.looseRe.Match(at) {
+			continue
+		}
+		f.once.Do(func() {
+			// The rule's own regex compiles (its tests check), so
+			// this does.
+			f.withCtx = regexp.MustCompile(`^(?s:.)(?:` + expr + `)`)
+		})
+		loc := f.withCtx.FindSubmatchIndex(at)
 		if loc == nil {
 			continue
 		}

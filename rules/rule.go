@@ -141,7 +141,7 @@ func (r *Rule) prepare() {
 			panic(fmt.Sprintf("built-in rule %s: %v", r.ID, err))
 		}
 		r.spansLines = canMatchNewline(parsed)
-		r.starts = newStartFilter(parsed)
+		r.starts = newStartFilter(r.Regex, parsed)
 		if r.SecretGroup == 0 && parsed.MaxCap() > 0 {
 			r.SecretGroup = 1
 		}
@@ -262,7 +262,7 @@ func (r *Rule) Compile(validators Validators) error {
 			return errf("field regex: %w", err)
 		}
 		r.re = re
-		r.starts = newStartFilter(parsed)
+		r.starts = newStartFilter(r.Regex, parsed)
 		if r.SecretGroup < 0 || r.SecretGroup > groups {
 			return errf("field secret_group: %d but the regex has %d groups", r.SecretGroup, groups)
 		}
