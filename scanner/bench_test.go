@@ -381,3 +381,65 @@ func benchSingleLine(b *testing.B, size int64, block []byte) {
 	b.ReportMetric(float64(max(peak.Load(), baseline))/(1<<20), "peak-heap-MiB")
 	b.ReportMetric(float64(len(fs)), "findings/op")
 }
+
+// BenchmarkPrefilterRules scans the GOROOT/src sample with N synthetic
+// keyword rules (N = 225 ... 1800) and nothing else, to show what the
+// rule count costs: the keywords share one automaton (a table step per
+// byte whatever N is) and each rule's regex runs only at its own hits, so
+// time per op should grow far slower than N, never with N². Each rule is
+// shaped like a prefixed provider token: keyword "<4-6 letters>_" and
+// (?i)\b<keyword>[a-z0-9]{16,40}\b; a quarter of the keywords are common
+// English or Go fragments, so there are hits to follow up.
+func BenchmarkPrefilterRules(b *testing.B) {
+	files, n := goSrcSample(b)
+	common := []string{"err", "return", "func", "value", "test", "data", "buf", "len", "name", "type",
+		"size", "read", "write", "key", "file", "path", "node", "line", "next", "list"}
+	for _, count := range []int{225, 450, 900, 1800} {
+		b.Run(fmt.Sprintf("rules=%d", count), func(b *testing.B) {
+			rng := rand.New(rand.NewPCG(7, uint64(count)))
+			seen := map[string]bool{}
+			var rs []*rules.Rule
+			for len(rs) < count {
+				var kw string
+				if len(rs)%4 == 0 {
+					kw = common[rng.IntN(len(common))] + string(rune('a'+rng.IntN(26)))
+				} else {
+					var sb strings.Builder
+					for i := 0; i < 4+rng.IntN(3); i++ {
+						sb.WriteByte(byte('a' + rng.IntN(26)))
+					}
+					kw = sb.String()
+				}
+				kw += "_"
+				if seen[kw] {
+					continue
+				}
+				seen[kw] = true
+				rs = append(rs, &rules.Rule{
+					ID: fmt.Sprintf("synthetic-%d", len(rs)), Keywords: []string{kw},
+					Regex: `(?i)\b(` + kw + `[a-z0-9]{16,40})\b`, Source: "bench",
+				})
+			}
+			set, err := rules.NewSet(rs, rules.DefaultValidators())
+			if err != nil {
+				b.Fatal(err)
+			}
+			// Decoding off: its cost does not depend on the rules.
+			e, err := scanner.NewEngine(set, scanner.Options{DecodeDepth: -1})
+			if err != nil {
+				b.Fatal(err)
+			}
+			w := e.NewWorker()
+			ctx := context.Background()
+			b.SetBytes(n)
+			b.ReportAllocs()
+			for b.Loop() {
+				for _, f := range files {
+					if _, _, err := w.Scan(ctx, f.path, bytes.NewReader(f.data), true); err != nil {
+						b.Fatalf("%s: %v", f.path, err)
+					}
+				}
+			}
+		})
+	}
+}
