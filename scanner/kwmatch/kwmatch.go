@@ -7,17 +7,47 @@
 // ran at about 225 MB/s on Go source with the full rule set's 437
 // keywords; this runs several times faster on the same input (see
 // BENCHMARKS.md, BenchmarkPrefilter).
+//
+// Building the DFA for the full rule set takes milliseconds, a large
+// share of a pre-commit run that scans a few hundred bytes. So the DFA is
+// built on first need: until a matcher has scanned smallBudget bytes, and
+// for texts of at most smallText bytes, Each and AppendStarts look up
+// each position's last two bytes in a small index instead, with the same
+// results in the same order.
 package kwmatch
 
-// Matcher is an immutable keyword automaton, safe for concurrent use.
+import (
+	"sync"
+	"sync/atomic"
+)
+
+// Matcher is an immutable keyword matcher, safe for concurrent use.
 type Matcher struct {
-	classes  [256]uint8 // byte -> class; case-folded
-	nclass   int
-	trans    []uint32 // state*nclass + class -> next state
-	out      [][]int  // state -> keyword indices ending here (incl. via suffix links)
+	patterns []string // as given
 	lens     []int    // keyword lengths
-	patterns []string
+	small    smallIndex
+	budget   atomic.Int64 // bytes the small index may still scan
+	once     sync.Once
+	d        atomic.Pointer[dfa]
 }
+
+// dfa is a dense Aho-Corasick automaton: one table lookup per input byte,
+// with case folding folded into the byte-class table.
+type dfa struct {
+	classes [256]uint8 // byte -> class; case-folded
+	nclass  int
+	trans   []uint32 // state*nclass + class -> next state
+	out     [][]int  // state -> keyword indices ending here (incl. via suffix links)
+}
+
+// Past these the DFA is built: scanning with the small index costs a
+// lookup per byte and a compare per candidate keyword, several times
+// the DFA's cost per byte, and the DFA for the built-in rules takes
+// about as long to build as the small index takes for ~64 KB.
+const (
+	smallText   = 16 << 10 // longest text the small index scans
+	smallBudget = 64 << 10 // bytes in all before the DFA is built
+)
 
 func lower(c byte) byte {
 	if c >= 'A' && c <= 'Z' {
@@ -26,9 +56,32 @@ func lower(c byte) byte {
 	return c
 }
 
-// New builds a matcher for the keywords (matched case-insensitively).
+// New returns a matcher for the keywords (matched case-insensitively).
 func New(keywords []string) *Matcher {
-	m := &Matcher{patterns: keywords}
+	m := &Matcher{patterns: keywords, lens: make([]int, len(keywords))}
+	for i, k := range keywords {
+		m.lens[i] = len(k)
+	}
+	m.small = newSmallIndex(keywords)
+	m.budget.Store(smallBudget)
+	return m
+}
+
+// automaton returns the DFA for texts of n bytes, or nil when the small
+// index should scan them.
+func (m *Matcher) automaton(n int) *dfa {
+	if d := m.d.Load(); d != nil {
+		return d
+	}
+	if n <= smallText && m.budget.Add(-int64(n)) >= 0 {
+		return nil
+	}
+	m.once.Do(func() { m.d.Store(buildDFA(m.patterns)) })
+	return m.d.Load()
+}
+
+func buildDFA(keywords []string) *dfa {
+	m := &dfa{}
 	// Byte classes: every byte that occurs in a keyword (case-folded) gets
 	// its own class; all others share class 0.
 	var used [256]bool
@@ -51,11 +104,10 @@ func New(keywords []string) *Matcher {
 
 	// Trie.
 	// The trie is built straight into the transition table (0: no
-	// child; the root is never one), without a map per node: building
-	// is part of every run's start-up, pre-commit hooks included.
+	// child; the root is never one), without a map per node.
 	// A trie has at most one state per keyword byte plus the root;
 	// sizing the table for that up front replaces a few hundred
-	// growing copies (most of New's time with the built-in rules).
+	// growing copies.
 	states := 1
 	for _, k := range keywords {
 		states += len(k)
@@ -76,7 +128,6 @@ func New(keywords []string) *Matcher {
 			s = nx
 		}
 		outs[s] = append(outs[s], ki)
-		m.lens = append(m.lens, len(k))
 	}
 	fail := make([]uint32, len(outs))
 	queue := make([]int, 0, len(outs))
@@ -118,16 +169,22 @@ func New(keywords []string) *Matcher {
 const outFlag = 1 << 31
 
 // Each calls fn(keyword index, start offset) for every occurrence of every
-// keyword in text, overlapping ones included, in order of end offset.
+// keyword in text, overlapping ones included, in order of end offset
+// (longer keywords first at the same end).
 func (m *Matcher) Each(text []byte, fn func(kw, start int)) {
+	d := m.automaton(len(text))
+	if d == nil {
+		m.small.each(text, func(k, end int) { fn(k, end-m.lens[k]) })
+		return
+	}
 	var s uint32
-	n := uint32(m.nclass)
-	trans, classes := m.trans, &m.classes
+	n := uint32(d.nclass)
+	trans, classes := d.trans, &d.classes
 	for i, c := range text {
 		s = trans[s+uint32(classes[c])]
 		if s&outFlag != 0 {
 			s &^= outFlag
-			for _, k := range m.out[s/n] {
+			for _, k := range d.out[s/n] {
 				fn(k, i+1-m.lens[k])
 			}
 		}
@@ -137,17 +194,107 @@ func (m *Matcher) Each(text []byte, fn func(kw, start int)) {
 // AppendStarts appends the start offset of every keyword occurrence in
 // text to dst, in order of end offset, without a callback per hit.
 func (m *Matcher) AppendStarts(dst []int, text []byte) []int {
+	d := m.automaton(len(text))
+	if d == nil {
+		m.small.each(text, func(k, end int) { dst = append(dst, end-m.lens[k]) })
+		return dst
+	}
 	var s uint32
-	n := uint32(m.nclass)
-	trans, classes := m.trans, &m.classes
+	n := uint32(d.nclass)
+	trans, classes := d.trans, &d.classes
 	for i, c := range text {
 		s = trans[s+uint32(classes[c])]
 		if s&outFlag != 0 {
 			s &^= outFlag
-			for _, k := range m.out[s/n] {
+			for _, k := range d.out[s/n] {
 				dst = append(dst, i+1-m.lens[k])
 			}
 		}
 	}
 	return dst
+}
+
+// smallIndex finds keywords by their last two bytes (case-folded): at
+// each end offset, the keywords ending in those two bytes are compared
+// whole. Candidates are kept longest first, so hits come in the DFA's
+// order: by end offset, then longer first, then by keyword index.
+type smallIndex struct {
+	lowered []string           // keywords, lower-cased
+	last    [256]bool          // bytes some keyword ends with
+	byPair  map[uint16][]int32 // last two bytes -> keywords of length >= 2
+	single  [256][]int32       // one-byte keywords by their byte
+}
+
+func newSmallIndex(keywords []string) smallIndex {
+	x := smallIndex{lowered: make([]string, len(keywords)), byPair: make(map[uint16][]int32, len(keywords))}
+	var buf []byte
+	for ki, k := range keywords {
+		buf = buf[:0]
+		for i := 0; i < len(k); i++ {
+			buf = append(buf, lower(k[i]))
+		}
+		lk := string(buf)
+		x.lowered[ki] = lk
+		switch len(lk) {
+		case 0:
+			continue
+		case 1:
+			x.single[lk[0]] = append(x.single[lk[0]], int32(ki))
+		default:
+			key := uint16(lk[len(lk)-2])<<8 | uint16(lk[len(lk)-1])
+			x.byPair[key] = append(x.byPair[key], int32(ki))
+		}
+		x.last[lk[len(lk)-1]] = true
+	}
+	for _, ks := range x.byPair {
+		sortLongestFirst(ks, keywords)
+	}
+	return x
+}
+
+// sortLongestFirst orders keyword indices by length, longest first, then
+// by index (insertion sort: buckets hold a few keywords).
+func sortLongestFirst(ks []int32, keywords []string) {
+	less := func(a, b int32) bool {
+		if la, lb := len(keywords[a]), len(keywords[b]); la != lb {
+			return la > lb
+		}
+		return a < b
+	}
+	for i := 1; i < len(ks); i++ {
+		for j := i; j > 0 && less(ks[j], ks[j-1]); j-- {
+			ks[j], ks[j-1] = ks[j-1], ks[j]
+		}
+	}
+}
+
+// each calls fn(keyword index, end offset) for every occurrence.
+func (x *smallIndex) each(text []byte, fn func(kw, end int)) {
+	var prev byte
+	for i, c := range text {
+		c = lower(c)
+		if x.last[c] {
+			if i > 0 {
+				for _, k := range x.byPair[uint16(prev)<<8|uint16(c)] {
+					if lk := x.lowered[k]; len(lk) <= i+1 && equalFold(text[i+1-len(lk):i-1], lk[:len(lk)-2]) {
+						fn(int(k), i+1)
+					}
+				}
+			}
+			for _, k := range x.single[c] {
+				fn(int(k), i+1)
+			}
+		}
+		prev = c
+	}
+}
+
+// equalFold reports whether t lower-cased equals lk.
+func equalFold(t []byte, lk string) bool {
+	for i := range t {
+		if lower(t[i]) != lk[i] {
+			return false
+		}
+	}
+	return true
 }

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	ahocorasick "github.com/petar-dambovaliev/aho-corasick"
@@ -28,11 +29,42 @@ func naive(kws []string, text string) []string {
 	return out
 }
 
+// collect returns the hits in the order Each gives them.
 func collect(m *Matcher, text string) []string {
 	var out []string
 	m.Each([]byte(text), func(k, s int) { out = append(out, fmt.Sprint(k, "@", s)) })
-	sort.Strings(out)
 	return out
+}
+
+// withDFA returns a matcher that uses its DFA from the first text on.
+func withDFA(kws []string) *Matcher {
+	m := New(kws)
+	m.budget.Store(0)
+	return m
+}
+
+// checkBothPaths checks the small index and the DFA against brute force,
+// and that they give the same hits in the same order, for Each and
+// AppendStarts alike.
+func checkBothPaths(t *testing.T, kws []string, text string) {
+	t.Helper()
+	small, full := New(kws), withDFA(kws)
+	got, viaDFA := collect(small, text), collect(full, text)
+	if small.d.Load() != nil || (full.d.Load() == nil && text != "") {
+		t.Fatalf("%v in %q: wrong path taken", kws, text)
+	}
+	if fmt.Sprint(got) != fmt.Sprint(viaDFA) {
+		t.Fatalf("%v in %q: small index gives %v, DFA %v", kws, text, got, viaDFA)
+	}
+	sorted := append([]string(nil), got...)
+	sort.Strings(sorted)
+	if want := naive(kws, text); fmt.Sprint(sorted) != fmt.Sprint(want) {
+		t.Fatalf("%v in %q: got %v want %v", kws, text, sorted, want)
+	}
+	a, b := small.AppendStarts(nil, []byte(text)), full.AppendStarts(nil, []byte(text))
+	if fmt.Sprint(a) != fmt.Sprint(b) || len(a) != len(got) {
+		t.Fatalf("%v in %q: AppendStarts: small index %v, DFA %v", kws, text, a, b)
+	}
 }
 
 func TestMatchesLikeBruteForce(t *testing.T) {
@@ -47,9 +79,7 @@ func TestMatchesLikeBruteForce(t *testing.T) {
 		{[]string{"x"}, ""},
 	}
 	for _, c := range cases {
-		if got, want := collect(New(c.kws), c.text), naive(c.kws, c.text); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Errorf("%v in %q: got %v want %v", c.kws, c.text, got, want)
-		}
+		checkBothPaths(t, c.kws, c.text)
 	}
 	// Random keywords over a small alphabet stress the failure links.
 	r := rand.New(rand.NewSource(1))
@@ -59,10 +89,54 @@ func TestMatchesLikeBruteForce(t *testing.T) {
 			kws = append(kws, randStr(r, 1+r.Intn(4)))
 		}
 		text := randStr(r, r.Intn(60))
-		if got, want := collect(New(kws), text), naive(kws, text); fmt.Sprint(got) != fmt.Sprint(want) {
-			t.Fatalf("%v in %q: got %v want %v", kws, text, got, want)
+		checkBothPaths(t, kws, text)
+	}
+	// Duplicate keywords, non-ASCII bytes, keywords longer than the text.
+	checkBothPaths(t, []string{"ab", "AB", "b", "b", "éa", "abab"}, "xAbABéAéab")
+	checkBothPaths(t, []string{"longer-than-text"}, "long")
+}
+
+// TestDFABuiltOnNeed checks when the DFA is built: not for small texts
+// until smallBudget bytes were scanned, at once for a text over
+// smallText, and once under concurrent use (go test -race).
+func TestDFABuiltOnNeed(t *testing.T) {
+	kws := benchKeywords()
+	m := New(kws)
+	chunk := []byte(strings.Repeat("x token=ghp_abc github ", smallText/32))
+	var n int
+	for n+len(chunk) <= smallBudget {
+		m.Each(chunk, func(int, int) {})
+		n += len(chunk)
+		if m.d.Load() != nil {
+			t.Fatalf("DFA built after %d bytes, before the budget of %d", n, smallBudget)
 		}
 	}
+	m.Each(chunk, func(int, int) {})
+	if m.d.Load() == nil {
+		t.Fatalf("no DFA after %d bytes", n+len(chunk))
+	}
+	big := New(kws)
+	big.AppendStarts(nil, make([]byte, smallText+1))
+	if big.d.Load() == nil {
+		t.Error("no DFA for a text longer than smallText")
+	}
+
+	shared := New(kws)
+	want := collect(withDFA(kws), string(chunk))
+	var wg sync.WaitGroup
+	for g := 0; g < 8; g++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := 0; i < 4; i++ {
+				if got := collect(shared, string(chunk)); fmt.Sprint(got) != fmt.Sprint(want) {
+					t.Errorf("concurrent use: %d hits, want %d", len(got), len(want))
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
 }
 
 func randStr(r *rand.Rand, n int) string {
