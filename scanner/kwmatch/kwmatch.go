@@ -25,6 +25,7 @@ import (
 type Matcher struct {
 	patterns []string // as given
 	lens     []int    // keyword lengths
+	maxLen   int      // longest keyword
 	small    smallIndex
 	budget   atomic.Int64 // bytes the small index may still scan
 	once     sync.Once
@@ -61,6 +62,7 @@ func New(keywords []string) *Matcher {
 	m := &Matcher{patterns: keywords, lens: make([]int, len(keywords))}
 	for i, k := range keywords {
 		m.lens[i] = len(k)
+		m.maxLen = max(m.maxLen, len(k))
 	}
 	m.small = newSmallIndex(keywords)
 	m.budget.Store(smallBudget)
@@ -177,7 +179,21 @@ func (m *Matcher) Each(text []byte, fn func(kw, start int)) {
 		m.small.each(text, func(k, end int) { fn(k, end-m.lens[k]) })
 		return
 	}
-	var s uint32
+	if len(text) >= twoStreamMin {
+		m.each2(d, text, fn)
+		return
+	}
+	m.each(d, text, 0, fn)
+}
+
+// twoStreamMin is the text length from which Each walks two halves at
+// once. The DFA scan is a chain of dependent table loads, one per byte,
+// so it runs at the load latency; two independent chains in one loop
+// overlap their loads and go nearly twice as fast.
+const twoStreamMin = 4 << 10
+
+// each walks the DFA over text from state s (0: the root).
+func (m *Matcher) each(d *dfa, text []byte, s uint32, fn func(kw, start int)) {
 	n := uint32(d.nclass)
 	trans, classes := d.trans, &d.classes
 	for i, c := range text {
@@ -189,6 +205,51 @@ func (m *Matcher) Each(text []byte, fn func(kw, start int)) {
 			}
 		}
 	}
+}
+
+type hit struct{ kw, start int }
+
+// each2 is each over two halves in one loop. The second half's walk
+// starts maxLen-1 bytes early, from the root, so it sees every keyword
+// that ends in its half whole; its hits are held back and reported after
+// the first half's, keeping the order of end offsets.
+func (m *Matcher) each2(d *dfa, text []byte, fn func(kw, start int)) {
+	mid := len(text) / 2
+	lead := min(max(m.maxLen-1, 0), mid)
+	a, b := text[:mid], text[mid-lead:]
+	// b is longer than a: walk a's length together, then finish b alone.
+	n := uint32(d.nclass)
+	trans, classes := d.trans, &d.classes
+	var s1, s2 uint32
+	var buf [64]hit
+	held := buf[:0]
+	b0 := b[:len(a)]
+	for i := range a {
+		s1 = trans[s1+uint32(classes[a[i]])]
+		s2 = trans[s2+uint32(classes[b0[i]])]
+		if (s1|s2)&outFlag == 0 {
+			continue
+		}
+		if s1&outFlag != 0 {
+			s1 &^= outFlag
+			for _, k := range d.out[s1/n] {
+				fn(k, i+1-m.lens[k])
+			}
+		}
+		if s2&outFlag != 0 {
+			s2 &^= outFlag
+			if i >= lead { // ends in the second half
+				for _, k := range d.out[s2/n] {
+					held = append(held, hit{k, mid - lead + i + 1 - m.lens[k]})
+				}
+			}
+		}
+	}
+	for _, h := range held {
+		fn(h.kw, h.start)
+	}
+	base := mid - lead + len(a)
+	m.each(d, b[len(a):], s2, func(k, start int) { fn(k, base+start) })
 }
 
 // AppendStarts appends the start offset of every keyword occurrence in

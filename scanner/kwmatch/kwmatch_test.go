@@ -139,6 +139,24 @@ func TestDFABuiltOnNeed(t *testing.T) {
 	wg.Wait()
 }
 
+// The DFA walks texts from twoStreamMin on as two halves; keywords across
+// the middle, at either end and overlapping must all still be found, in
+// the small index's order (checkBothPaths).
+func TestTwoStreamsLikeBruteForce(t *testing.T) {
+	r := rand.New(rand.NewSource(3))
+	for i := 0; i < 40; i++ {
+		var kws []string
+		for j := 0; j < 1+r.Intn(12); j++ {
+			kws = append(kws, randStr(r, 1+r.Intn(9)))
+		}
+		n := twoStreamMin + r.Intn(smallText-twoStreamMin)
+		checkBothPaths(t, kws, randStr(r, n))
+	}
+	if got := collect(withDFA(nil), strings.Repeat("x", 2*twoStreamMin)); len(got) != 0 {
+		t.Errorf("no keywords: got %v", got)
+	}
+}
+
 func randStr(r *rand.Rand, n int) string {
 	b := make([]byte, n)
 	for i := range b {
