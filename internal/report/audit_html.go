@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/keytrail/keytrail/audit"
@@ -100,7 +101,7 @@ func writeAuditHTML(w io.Writer, r audit.Report, o AuditOptions) error {
 	// paths or provider messages are made visible as well. The template
 	// itself has none, so this changes only such fields.
 	var buf strings.Builder
-	if err := auditTemplate.Execute(&buf, hr); err != nil {
+	if err := auditTemplate().Execute(&buf, hr); err != nil {
 		return err
 	}
 	_, err := io.WriteString(w, TerminalSafeLines(buf.String()))
@@ -211,17 +212,22 @@ func layoutTimeline(k audit.Key) htmlTimeline {
 	return tl
 }
 
-var auditTemplate = template.Must(template.New("audit").Funcs(template.FuncMap{
-	"upper": strings.ToUpper,
-	"time": func(t *time.Time) string {
-		if t == nil {
-			return ""
-		}
-		return fmtTime(*t)
-	},
-	"join": strings.Join,
-	"sub":  func(a, b int) int { return a - b },
-}).Parse(auditHTML))
+// auditTemplate is parsed on first use: parsing it at package init was
+// the largest start-up cost among keytrail's own packages, paid by every
+// run, pre-commit scans included.
+var auditTemplate = sync.OnceValue(func() *template.Template {
+	return template.Must(template.New("audit").Funcs(template.FuncMap{
+		"upper": strings.ToUpper,
+		"time": func(t *time.Time) string {
+			if t == nil {
+				return ""
+			}
+			return fmtTime(*t)
+		},
+		"join": strings.Join,
+		"sub":  func(a, b int) int { return a - b },
+	}).Parse(auditHTML))
+})
 
 const auditHTML = `<!DOCTYPE html>
 <html lang="en">
