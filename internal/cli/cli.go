@@ -83,7 +83,10 @@ func keepStartGC(cmd *cobra.Command) bool {
 }
 
 // run executes keytrail in this env and returns the exit code.
-func (e *env) run(ctx context.Context, args []string) int {
+func (e *env) run(ctx context.Context, args []string) int { return e.runTree(ctx, args, args) }
+
+// runTree runs args on the command tree built for treeArgs (newRootFor).
+func (e *env) runTree(ctx context.Context, args, treeArgs []string) int {
 	if e.providers == nil {
 		e.providers = auditProviders
 	}
@@ -91,7 +94,7 @@ func (e *env) run(ctx context.Context, args []string) int {
 		e.now = time.Now
 	}
 	stdin, stdout, stderr := e.stdin, e.stdout, e.stderr
-	root := newRoot(e)
+	root := newRootFor(e, treeArgs)
 	root.SetArgs(args)
 	root.SetIn(stdin)
 	root.SetOut(stdout)
@@ -115,7 +118,13 @@ type globalFlags struct {
 	config    string
 }
 
-func newRoot(e *env) *cobra.Command {
+func newRoot(e *env) *cobra.Command { return newRootFor(e, nil) }
+
+// newRootFor builds the command tree to run args with. A scan gets only
+// the scan commands: pre-commit hooks run `keytrail scan git --staged`,
+// and building the other commands and their flags was several percent
+// of that run. Anything else gets every command.
+func newRootFor(e *env, args []string) *cobra.Command {
 	g := &globalFlags{}
 	root := &cobra.Command{
 		Use:           "keytrail",
@@ -137,6 +146,10 @@ func newRoot(e *env) *cobra.Command {
 	root.PersistentFlags().StringVar(&g.logLevel, "log-level", "warn", "log level: debug, info, warn, error")
 	root.PersistentFlags().StringVar(&g.logFormat, "log-format", "auto", "log format: auto (console on a terminal), console, json")
 	root.PersistentFlags().StringVar(&g.config, "config", "", "config file (default: .keytrail.toml at the scanned root if present)")
+	if len(args) > 0 && args[0] == "scan" {
+		root.AddCommand(newScanCmd(e, g))
+		return root
+	}
 	root.AddCommand(newScanCmd(e, g), newRulesCmd(e, g), newConfigCmd(e, g), newVersionCmd(e))
 	root.AddCommand(newBaselineCmd(e, g), newHookCmd(e))       // integrations: baseline.go, hook.go
 	root.AddCommand(newRemediateCmd(e, g), newPolicyCmd(e, g)) // remediate*.go, policy.go

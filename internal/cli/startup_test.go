@@ -3,6 +3,8 @@ package cli
 import (
 	"context"
 	"io"
+	"os"
+	"path/filepath"
 	"runtime/debug"
 	"strings"
 	"testing"
@@ -52,5 +54,38 @@ func TestStartGC(t *testing.T) {
 	Run(context.Background(), []string{"scan", "stdin"}, strings.NewReader("x"), io.Discard, io.Discard)
 	if got := debug.SetGCPercent(100); got != 150 {
 		t.Errorf("with GOGC=150 set, Run changed it to %d", got)
+	}
+}
+
+// TestScanTreeLikeFullTree checks that the scan-only command tree a scan
+// runs on (newRootFor) behaves as the full tree: same output, errors and
+// exit code, help included.
+func TestScanTreeLikeFullTree(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.env"), []byte("T="+ghToken(7)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cases := [][]string{
+		{"scan"},
+		{"scan", "--help"},
+		{"scan", "git", "--help"},
+		{"scan", "dir", dir, "-f", "json"},
+		{"scan", "stdin", "--label", "x"},
+		{"scan", "nope"},
+		{"scan", "dir", "--bogus"},
+		{"scan", "git", "--staged", "--range", "a..b"},
+	}
+	for _, args := range cases {
+		var outs [2]string
+		var codes [2]int
+		for i, tree := range [][]string{args, nil} {
+			var stdout, stderr strings.Builder
+			e := &env{stdin: strings.NewReader("T=" + ghToken(7) + "\n"), stdout: &stdout, stderr: &stderr}
+			codes[i] = e.runTree(context.Background(), args, tree)
+			outs[i] = stdout.String() + "\n--- stderr\n" + stderr.String()
+		}
+		if codes[0] != codes[1] || outs[0] != outs[1] {
+			t.Errorf("%v: scan tree gives exit %d\n%s\nfull tree exit %d\n%s", args, codes[0], outs[0], codes[1], outs[1])
+		}
 	}
 }
