@@ -645,9 +645,13 @@ func TestDrill(t *testing.T) {
 	if overlap < 1400*time.Millisecond {
 		t.Errorf("overlap step took %s", overlap)
 	}
+	// The client moved to the new key, and only after the drill began.
+	if rep.ClientMoved.IsZero() || !rep.ClientMoved.After(rep.Started) || !rep.ClientMoved.Before(rep.Finished) {
+		t.Errorf("client moved at %v (drill %v to %v)", rep.ClientMoved, rep.Started, rep.Finished)
+	}
 	var b strings.Builder
 	rep.WriteText(&b)
-	if !strings.Contains(b.String(), "rotation drill PASSED") || !strings.Contains(b.String(), "usage-shift") {
+	if !strings.Contains(b.String(), "rotation drill PASSED") || !strings.Contains(b.String(), "usage-shift") || !strings.Contains(b.String(), "client moved to the new key at") {
 		t.Errorf("text report:\n%s", b.String())
 	}
 	f.assertSettled(t)

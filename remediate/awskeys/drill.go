@@ -30,21 +30,23 @@ type Drill struct {
 
 // DrillReport is what a drill writes (JSON and text).
 type DrillReport struct {
-	KeyID         string                 `json:"key_id"`
-	User          string                 `json:"user"`
-	NewKeyID      string                 `json:"new_key_id,omitempty"`
-	Targets       []string               `json:"targets"`
-	Started       time.Time              `json:"started"`
-	Finished      time.Time              `json:"finished"`
-	Status        string                 `json:"status"`
-	Error         string                 `json:"error,omitempty"`
-	Steps         []remediate.StepTiming `json:"steps"`
-	ClientReads   string                 `json:"client_reads_from"`
-	ClientCalls   int                    `json:"client_calls"`
-	ClientFails   int                    `json:"client_failures"`
-	FirstFailure  string                 `json:"first_failure,omitempty"`
-	OldKeyRefused bool                   `json:"old_key_refused"`
-	Passed        bool                   `json:"passed"`
+	KeyID       string                 `json:"key_id"`
+	User        string                 `json:"user"`
+	NewKeyID    string                 `json:"new_key_id,omitempty"`
+	Targets     []string               `json:"targets"`
+	Started     time.Time              `json:"started"`
+	Finished    time.Time              `json:"finished"`
+	Status      string                 `json:"status"`
+	Error       string                 `json:"error,omitempty"`
+	Steps       []remediate.StepTiming `json:"steps"`
+	ClientReads string                 `json:"client_reads_from"`
+	ClientCalls int                    `json:"client_calls"`
+	ClientFails int                    `json:"client_failures"`
+	// ClientMoved is when the client first worked with the new key.
+	ClientMoved   time.Time `json:"client_moved,omitempty"`
+	FirstFailure  string    `json:"first_failure,omitempty"`
+	OldKeyRefused bool      `json:"old_key_refused"`
+	Passed        bool      `json:"passed"`
 }
 
 // Run performs the drill.
@@ -84,6 +86,7 @@ func (d *Drill) Run(ctx context.Context) (*DrillReport, error) {
 	}
 	cctx, stop := context.WithCancel(ctx)
 	var mu sync.Mutex
+	moved := make(chan struct{})
 	var wg sync.WaitGroup
 	wg.Add(1)
 	go func() {
@@ -100,6 +103,10 @@ func (d *Drill) Run(ctx context.Context) (*DrillReport, error) {
 			}
 			mu.Lock()
 			rep.ClientCalls++
+			if err == nil && c.AccessKeyID != kp.KeyID && rep.ClientMoved.IsZero() {
+				rep.ClientMoved = d.Runner.Clock.Now().UTC()
+				close(moved)
+			}
 			if err != nil {
 				rep.ClientFails++
 				if rep.FirstFailure == "" {
@@ -114,7 +121,31 @@ func (d *Drill) Run(ctx context.Context) (*DrillReport, error) {
 			}
 		}
 	}()
+	// The overlap exists for clients to move to the new key. Here the
+	// client is the drill's own, so the overlap counts from when it has
+	// moved (waiting at most one overlap for it): a client starved by a
+	// busy machine then cannot fail the usage-shift check by itself.
+	prev := d.Runner.Hook
+	d.Runner.Hook = func(key int, step, point string) {
+		if step == "overlap" && point == "intent" {
+			wait := time.Duration(kp.Options.Overlap)
+			if wait <= 0 {
+				wait = remediate.DefaultOverlap
+			}
+			t := time.NewTimer(wait)
+			select {
+			case <-moved:
+			case <-t.C:
+			case <-ctx.Done():
+			}
+			t.Stop()
+		}
+		if prev != nil {
+			prev(key, step, point)
+		}
+	}
 	res, err := d.Runner.Apply(ctx, d.Plan)
+	d.Runner.Hook = prev
 	stop()
 	wg.Wait()
 	rep.Finished = d.Runner.Clock.Now().UTC()
@@ -143,6 +174,9 @@ func (r *DrillReport) WriteText(w io.Writer) {
 		fmt.Fprintf(w, "  %-14s %-12s %s\n", s.ID, s.Status, s.Duration.Round(time.Millisecond))
 	}
 	fmt.Fprintf(w, "  client (reading %s): %d calls, %d failed\n", r.ClientReads, r.ClientCalls, r.ClientFails)
+	if !r.ClientMoved.IsZero() {
+		fmt.Fprintf(w, "  client moved to the new key at %s\n", r.ClientMoved.Format(time.RFC3339Nano))
+	}
 	if r.FirstFailure != "" {
 		fmt.Fprintf(w, "  first failure: %s\n", r.FirstFailure)
 	}
