@@ -44,6 +44,16 @@ type startFilter struct {
 	// ASCII automaton does not see; text holding either takes the plain
 	// search.
 	fold bool
+	// skip: the regex opens with at most one character before its
+	// literals ((?:^|[^A-Za-z0-9]), \s, a quote), so a match may start
+	// one byte before a literal. skipASCII: that character may be a
+	// multi-byte one, so only ASCII text can take the filter.
+	skip      int
+	skipASCII bool
+	// begin: the regex has ^ or \A, so a start at the text's first byte
+	// is tried with the regex anchored there as is, not after a stand-in
+	// character.
+	begin bool
 
 	// loose is the regex with its long counted repetitions (x{1,300},
 	// x{20,1000}) opened up, "" when it has none. Go's regexp compiles
@@ -52,15 +62,25 @@ type startFilter struct {
 	// form matches wherever the rule's regex does, so a start it rejects
 	// needs no further look, and the exact regex is compiled only for
 	// rules whose loose form ever passes (few, on most trees).
-	loose     string
-	looseOnce sync.Once
-	looseRe   *regexp.Regexp
+	loose string
+	// Each form is compiled on first use in two variants: ^(?s:.)(?:re),
+	// run from one byte before a start so \b, \B and (?m)^ see the real
+	// preceding character (a space stands in for it at the text's first
+	// byte, where \b sees the start of text), and ^(?:re) for a start at
+	// the first byte when the regex has begin anchors.
+	looseCtx, looseAt0, exactCtx, exactAt0 lazyRegexp
+}
 
+type lazyRegexp struct {
 	once sync.Once
-	// withCtx is ^(?s:.)(?:regex), run from one byte before a start so \b
-	// and \B see the real preceding character (a space stands in for it
-	// at the text's first byte, where \b sees the start of text).
-	withCtx *regexp.Regexp
+	re   *regexp.Regexp
+}
+
+// get compiles pre + expr + ")" once. The rule's own regex compiles (its
+// tests check), so these do.
+func (l *lazyRegexp) get(pre, expr string) *regexp.Regexp {
+	l.once.Do(func() { l.re = regexp.MustCompile(pre + expr + ")") })
+	return l.re
 }
 
 // newStartFilter returns nil when the regex has no usable literal prefix
@@ -69,27 +89,76 @@ func newStartFilter(expr string, parsed *syntax.Regexp) *startFilter {
 	if goLiteralPrefix(parsed) {
 		return nil
 	}
-	if hasBeginAnchor(parsed) {
-		// ^ would mean something else at a start inside the text.
-		return nil
-	}
-	set, _ := prefixLits(parsed)
-	if len(set) == 0 || len(set) > maxPrefixSet {
-		return nil
-	}
-	for _, s := range set {
-		if len(s) < minPrefixLen {
-			return nil
+	f := &startFilter{fold: hasFoldCase(parsed), begin: hasBeginAnchor(parsed)}
+	set := usableLits(prefixLits(parsed))
+	if set == nil && parsed.Op == syntax.OpConcat && len(parsed.Sub) > 1 {
+		if ok, ascii := atMostOneChar(parsed.Sub[0]); ok {
+			rest := &syntax.Regexp{Op: syntax.OpConcat, Flags: parsed.Flags, Sub: parsed.Sub[1:]}
+			set = usableLits(prefixLits(rest))
+			f.skip, f.skipASCII = 1, !ascii
 		}
 	}
+	if set == nil {
+		return nil
+	}
 	sort.Strings(set)
-	f := &startFilter{lits: set, m: kwmatch.New(set), fold: hasFoldCase(parsed)}
+	f.lits, f.m = set, kwmatch.New(set)
 	if l := loosen(expr); l != "" {
 		if _, err := syntax.Parse(l, syntax.Perl); err == nil {
 			f.loose = l
 		}
 	}
 	return f
+}
+
+// usableLits returns the strings of a literal set worth filtering on, or
+// nil.
+func usableLits(set []lit) []string {
+	if len(set) == 0 || len(set) > maxPrefixSet {
+		return nil
+	}
+	out := make([]string, 0, len(set))
+	for _, l := range set {
+		if len(l.s) < minPrefixLen {
+			return nil
+		}
+		out = append(out, l.s)
+	}
+	return out
+}
+
+// atMostOneChar reports whether re matches at most one character (or only
+// empty-width assertions), and whether that character is always ASCII.
+func atMostOneChar(re *syntax.Regexp) (ok, ascii bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary,
+		syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
+		return true, true
+	case syntax.OpLiteral:
+		if len(re.Rune) != 1 {
+			return false, false
+		}
+		r := re.Rune[0]
+		folds := re.Flags&syntax.FoldCase != 0 && (r|0x20 == 's' || r|0x20 == 'k')
+		return true, r < 0x80 && !folds
+	case syntax.OpCharClass:
+		return true, len(re.Rune) == 0 || re.Rune[len(re.Rune)-1] < 0x80
+	case syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return true, false
+	case syntax.OpCapture, syntax.OpQuest:
+		return atMostOneChar(re.Sub[0])
+	case syntax.OpAlternate:
+		ascii = true
+		for _, s := range re.Sub {
+			o, a := atMostOneChar(s)
+			if !o {
+				return false, false
+			}
+			ascii = ascii && a
+		}
+		return true, ascii
+	}
+	return false, false
 }
 
 // Repetitions with bounds above maxExactRepeat are opened up in the loose
@@ -208,7 +277,19 @@ func parseCount(expr string, i int) (n, m, j int, ok bool) {
 
 // usable reports whether the filter finds every match in text.
 func (f *startFilter) usable(text []byte) bool {
+	if f.skipASCII && !isASCII(text) {
+		return false
+	}
 	return !f.fold || !bytes.Contains(text, foldS) && !bytes.Contains(text, foldK)
+}
+
+func isASCII(b []byte) bool {
+	for _, c := range b {
+		if c >= 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 var (
@@ -223,10 +304,12 @@ func (f *startFilter) findAll(expr string, text []byte) [][]int {
 	if len(starts) == 0 {
 		return nil
 	}
-	if f.loose != "" {
-		f.looseOnce.Do(func() {
-			f.looseRe = regexp.MustCompile(`^(?s:.)(?:` + f.loose + `)`)
-		})
+	if f.skip > 0 {
+		for _, p := range starts {
+			if p > 0 {
+				starts = append(starts, p-1)
+			}
+		}
 	}
 	// Starts come in order of the literals' ends; different lengths can
 	// interleave.
@@ -239,32 +322,36 @@ func (f *startFilter) findAll(expr string, text []byte) [][]int {
 		if p < pos || i > 0 && p == starts[i-1] {
 			continue
 		}
-		var at []byte // the text from one byte before p
-		if p == 0 {
-			at = make([]byte, 1+len(text))
-			at[0] = ' '
-			copy(at[1:], text)
-		} else {
-			at = text[p-1:]
-		}
-		if f.looseRe != nil && !f.looseRe.Match(at) {
-			continue
-		}
-		f.once.Do(func() {
-			// The rule's own regex compiles (its tests check), so
-			// this does.
-			f.withCtx = regexp.MustCompile(`^(?s:.)(?:` + expr + `)`)
-		})
-		loc := f.withCtx.FindSubmatchIndex(at)
-		if loc == nil {
-			continue
-		}
-		for j := range loc {
-			if loc[j] >= 0 {
-				loc[j] += p - 1
+		var loc []int
+		if p == 0 && f.begin {
+			if f.loose != "" && !f.looseAt0.get(`^(?:`, f.loose).Match(text) {
+				continue
 			}
+			if loc = f.exactAt0.get(`^(?:`, expr).FindSubmatchIndex(text); loc == nil {
+				continue
+			}
+		} else {
+			var at []byte // the text from one byte before p
+			if p == 0 {
+				at = make([]byte, 1+len(text))
+				at[0] = ' '
+				copy(at[1:], text)
+			} else {
+				at = text[p-1:]
+			}
+			if f.loose != "" && !f.looseCtx.get(`^(?s:.)(?:`, f.loose).Match(at) {
+				continue
+			}
+			if loc = f.exactCtx.get(`^(?s:.)(?:`, expr).FindSubmatchIndex(at); loc == nil {
+				continue
+			}
+			for j := range loc {
+				if loc[j] >= 0 {
+					loc[j] += p - 1
+				}
+			}
+			loc[0] = p
 		}
-		loc[0] = p
 		out = append(out, loc)
 		pos = loc[1]
 	}
@@ -315,28 +402,32 @@ func hasBeginAnchor(re *syntax.Regexp) bool {
 	return false
 }
 
+// lit is a literal prefix; exact says it is a whole match of the
+// expression it came from, so what follows in a concatenation extends it.
+type lit struct {
+	s     string
+	exact bool
+}
+
 // prefixLits returns a set of ASCII strings, lower-cased, one of which
-// starts every match of re on ASCII text (compared ignoring case), and
-// whether each is a whole match of re (so a concatenation may extend it).
+// starts every match of re (compared ignoring case; see startFilter.fold).
 // A set holding "" says nothing.
-func prefixLits(re *syntax.Regexp) ([]string, bool) {
-	none := []string{""}
+func prefixLits(re *syntax.Regexp) []lit {
+	none := []lit{{"", false}}
+	empty := []lit{{"", true}}
 	switch re.Op {
 	case syntax.OpLiteral:
 		var b []byte
 		for _, r := range re.Rune {
-			if r >= 0x80 {
+			if r >= 0x80 || len(b) == maxPrefixLen {
 				// The part before still starts every match.
-				return []string{string(b)}, false
-			}
-			if len(b) == maxPrefixLen {
-				return []string{string(b)}, false
+				return []lit{{string(b), false}}
 			}
 			b = append(b, lowerASCII(byte(r)))
 		}
-		return []string{string(b)}, true
+		return []lit{{string(b), true}}
 	case syntax.OpCharClass:
-		var set []string
+		var set []lit
 		seen := map[byte]bool{}
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			lo, hi := re.Rune[i], re.Rune[i+1]
@@ -345,72 +436,119 @@ func prefixLits(re *syntax.Regexp) ([]string, bool) {
 					// Folds of s and k (see startFilter.fold).
 					continue
 				}
-				return none, false
+				return none
 			}
 			if hi >= 0x80 || hi-lo > 16 {
-				return none, false
+				return none
 			}
 			for c := lo; c <= hi; c++ {
 				if lc := lowerASCII(byte(c)); !seen[lc] {
 					seen[lc] = true
-					set = append(set, string(lc))
+					set = append(set, lit{string(lc), true})
 				}
 			}
 		}
 		if len(set) == 0 || len(set) > 16 {
-			return none, false
+			return none
 		}
-		return set, true
+		return set
 	case syntax.OpEmptyMatch, syntax.OpWordBoundary, syntax.OpNoWordBoundary,
 		syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText, syntax.OpEndText:
-		return none, true
+		return empty
 	case syntax.OpCapture:
 		return prefixLits(re.Sub[0])
 	case syntax.OpQuest:
-		s, exact := prefixLits(re.Sub[0])
-		return union(s, none), exact
+		return union(prefixLits(re.Sub[0]), empty)
 	case syntax.OpPlus:
-		s, _ := prefixLits(re.Sub[0])
-		return s, false
+		return inexact(prefixLits(re.Sub[0]))
 	case syntax.OpRepeat:
 		if re.Min == 0 {
-			return none, false
+			return none
 		}
-		s, exact := prefixLits(re.Sub[0])
-		return s, exact && re.Min == 1 && re.Max == 1
+		s := prefixLits(re.Sub[0])
+		if re.Min == 1 && re.Max == 1 {
+			return s
+		}
+		return inexact(s)
 	case syntax.OpConcat:
-		acc, exact := none, true
+		acc := empty
 		for _, sub := range re.Sub {
-			if !exact {
+			if !anyExact(acc) {
 				break
 			}
-			s, e := prefixLits(sub)
-			next, ok := cross(acc, s)
+			next, ok := extend(acc, prefixLits(sub))
 			if !ok {
-				return acc, false
+				return inexact(acc)
 			}
-			acc, exact = next, e
-			for i, x := range acc {
-				if len(x) > maxPrefixLen {
-					acc[i], exact = x[:maxPrefixLen], false
-				}
-			}
+			acc = next
 		}
-		return dedupe(acc), exact
+		return acc
 	case syntax.OpAlternate:
-		var acc []string
-		exact := true
+		var acc []lit
 		for _, sub := range re.Sub {
-			s, e := prefixLits(sub)
-			acc = union(acc, s)
-			exact = exact && e
+			acc = union(acc, prefixLits(sub))
 		}
 		if len(acc) > maxPrefixSet {
-			return none, false
+			return none
 		}
-		return acc, exact
+		return acc
 	}
-	return none, false
+	return none
+}
+
+func anyExact(set []lit) bool {
+	for _, l := range set {
+		if l.exact {
+			return true
+		}
+	}
+	return false
+}
+
+func inexact(set []lit) []lit {
+	out := make([]lit, len(set))
+	for i, l := range set {
+		out[i] = lit{l.s, false}
+	}
+	return out
+}
+
+// extend appends each of next to each exact literal of acc (inexact ones
+// stay as they are); false when the set would grow past maxPrefixSet.
+func extend(acc, next []lit) ([]lit, bool) {
+	var out []lit
+	for _, a := range acc {
+		if !a.exact {
+			out = append(out, a)
+			continue
+		}
+		for _, b := range next {
+			l := lit{a.s + b.s, b.exact}
+			if len(l.s) > maxPrefixLen {
+				l = lit{l.s[:maxPrefixLen], false}
+			}
+			out = append(out, l)
+		}
+		if len(out) > maxPrefixSet {
+			return nil, false
+		}
+	}
+	return union(nil, out), true
+}
+
+// union merges literal sets; a string both exact and not is kept inexact.
+func union(a, b []lit) []lit {
+	idx := map[string]int{}
+	var out []lit
+	for _, l := range append(append([]lit(nil), a...), b...) {
+		if i, ok := idx[l.s]; ok {
+			out[i].exact = out[i].exact && l.exact
+			continue
+		}
+		idx[l.s] = len(out)
+		out = append(out, l)
+	}
+	return out
 }
 
 func lowerASCII(c byte) byte {
@@ -418,31 +556,4 @@ func lowerASCII(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-func cross(a, b []string) ([]string, bool) {
-	if len(a)*len(b) > maxPrefixSet {
-		return nil, false
-	}
-	out := make([]string, 0, len(a)*len(b))
-	for _, x := range a {
-		for _, y := range b {
-			out = append(out, x+y)
-		}
-	}
-	return out, true
-}
-
-func union(a, b []string) []string { return dedupe(append(append([]string(nil), a...), b...)) }
-
-func dedupe(s []string) []string {
-	seen := make(map[string]bool, len(s))
-	out := s[:0]
-	for _, x := range s {
-		if !seen[x] {
-			seen[x] = true
-			out = append(out, x)
-		}
-	}
-	return out
 }

@@ -19,9 +19,11 @@ func TestPrefixLits(t *testing.T) {
 		{`(?i)contentstack[\w.-]{0,24}?token`, []string{"contents"}},
 		{`(?i)credentials?|creds`, []string{"credenti", "creds"}},
 		{`(?:ab|cd)ef`, []string{"abef", "cdef"}},
-		{`x?abc`, nil},               // "abc" or "xabc": fine, but x? with "" gives "abc"
-		{`[a-z]{3}key`, nil},         // class too wide
-		{`^secret`, nil},             // begin anchor
+		{`x?abc`, nil},                  // "abc" or "xabc": fine, but x? with "" gives "abc"
+		{`[a-z]{3}key`, nil},            // class too wide
+		{`^secret`, []string{"secret"}}, // tried anchored at the first byte
+		{`(?:^|[^A-Za-z0-9])(?:hibp|apollo)_key`, []string{"apollo_k", "hibp_key"}},
+		{`(?i)(?:\bAuthorization\s*:\s*|["'])Basic\s*`, []string{"\"basic", "'basic", "authoriz"}},
 		{`.*secret`, nil},            // any start
 		{`ghp_[A-Za-z0-9]{36}`, nil}, // Go's own literal prefix
 		{`(?i)ab|secret`, nil},       // a two-byte literal
