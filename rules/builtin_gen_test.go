@@ -67,6 +67,9 @@ func TestBuiltinGenerated(t *testing.T) {
 			continue
 		}
 		want := decoded[n]
+		if cs := chunkDigests(n, data[n], want); fmt.Sprint(cs) != fmt.Sprint(g.chunks) {
+			t.Errorf("%s: rule text digests %v, want %v", n, g.chunks, cs)
+		}
 		if len(g.rules) != len(want) {
 			t.Errorf("%s: %d pre-decoded rules, %d in the TOML", n, len(g.rules), len(want))
 			continue
@@ -145,7 +148,15 @@ func generateBuiltin(names []string, data map[string][]byte, decoded map[string]
 	b.WriteString("// generatedFiles are the built-in rule files, decoded (see builtinRules).\n")
 	b.WriteString("var generatedFiles = []generatedFile{\n")
 	for _, n := range names {
-		fmt.Fprintf(&b, "{name: %q, digest: %q, rules: []*Rule{\n", n, fileDigest(data[n]))
+		fmt.Fprintf(&b, "{name: %q, digest: %q,\n", n, fileDigest(data[n]))
+		if cs := chunkDigests(n, data[n], decoded[n]); cs != nil {
+			b.WriteString("chunks: []string{")
+			for _, c := range cs {
+				fmt.Fprintf(&b, "%q, ", c)
+			}
+			b.WriteString("},\n")
+		}
+		b.WriteString("rules: []*Rule{\n")
 		for _, r := range decoded[n] {
 			b.WriteString("{\n")
 			if err := writeFields(&b, reflect.ValueOf(r).Elem()); err != nil {
@@ -157,6 +168,29 @@ func generateBuiltin(names []string, data map[string][]byte, decoded map[string]
 	}
 	b.WriteString("}\n")
 	return format.Source(b.Bytes())
+}
+
+// chunkDigests returns the digest of each rule's own text (splitRules),
+// or nil unless each text decodes alone to exactly the rule the whole
+// file gives.
+func chunkDigests(name string, data []byte, decoded []*Rule) []string {
+	chunks, ok := splitRules(data)
+	if !ok || len(chunks) != len(decoded) {
+		return nil
+	}
+	out := make([]string, len(chunks))
+	for i, c := range chunks {
+		rs, err := Parse("rules/"+name, c)
+		if err != nil || len(rs) != 1 {
+			return nil
+		}
+		rs[0].lazy = true
+		if !reflect.DeepEqual(rs[0], decoded[i]) {
+			return nil
+		}
+		out[i] = fileDigest(c)
+	}
+	return out
 }
 
 // writeFields writes the exported fields of struct v that are set, as
@@ -216,4 +250,83 @@ func writeValue(b *bytes.Buffer, v reflect.Value) error {
 		return fmt.Errorf("unsupported type %s: teach generateBuiltin", v.Type())
 	}
 	return nil
+}
+
+// TestDecodeChangedRules checks the path for a rule file changed since
+// go generate: rules whose own text is unchanged come from the copy, the
+// others are decoded, and the result is what decoding the whole file
+// gives; a file that does not split cleanly is decoded whole.
+func TestDecodeChangedRules(t *testing.T) {
+	names, data, decoded := decodeAll(t)
+	for _, n := range names {
+		// Unchanged, through the changed-file path.
+		got, err := decodeBuiltinFile(n, data[n])
+		if err != nil {
+			t.Fatalf("%s: %v", n, err)
+		}
+		if !reflect.DeepEqual(got, decoded[n]) {
+			t.Errorf("%s: decodeBuiltinFile differs from the TOML", n)
+		}
+	}
+
+	// A file with one rule edited and one added, against a copy made
+	// from the original (marked, to see which rules it gave).
+	n := names[0]
+	chunks, ok := splitRules(data[n])
+	if !ok || len(chunks) < 3 {
+		t.Fatalf("%s: does not split into rules", n)
+	}
+	saved := generatedFiles
+	t.Cleanup(func() { generatedFiles = saved })
+	g := generatedFile{name: n, digest: fileDigest(data[n])}
+	for i, c := range chunks {
+		r := decoded[n][i].Clone()
+		r.Remediation = "from the copy"
+		g.rules = append(g.rules, r)
+		g.chunks = append(g.chunks, fileDigest(c))
+	}
+	generatedFiles = []generatedFile{g}
+	edited := bytes.Replace(chunks[1], []byte("\ndescription = "), []byte("\ndescription = 'Edited' \n# was: "), 1)
+	if bytes.Equal(edited, chunks[1]) {
+		t.Fatalf("%s: second rule has no description to edit", n)
+	}
+	added := []byte("[[rule]]\nid = \"added-rule\"\ndescription = \"Added\"\nkeywords = [\"added_\"]\nregex = '''added_[a-z]{8}'''\n\n")
+	var changed []byte
+	changed = append(changed, chunks[0]...)
+	changed = append(changed, edited...)
+	changed = append(changed, added...)
+	for _, c := range chunks[2:] {
+		changed = append(changed, c...)
+	}
+	want, err := Parse("rules/"+n, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := decodeBuiltinFile(n, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d rules, want %d", len(got), len(want))
+	}
+	for i := range want {
+		fromCopy := got[i].Remediation == "from the copy"
+		if shouldCopy := i != 1 && i != 2; fromCopy != shouldCopy {
+			t.Errorf("rule %d (%s): from the copy %v, want %v", i, want[i].ID, fromCopy, shouldCopy)
+		}
+		if fromCopy {
+			got[i].Remediation = want[i].Remediation
+		}
+		want[i].lazy = true
+		if !reflect.DeepEqual(got[i], want[i]) {
+			t.Errorf("rule %d (%s): got\n%+v\nwant\n%+v", i, want[i].ID, got[i], want[i])
+		}
+	}
+
+	// Something other than comments before the first rule: whole file.
+	bad := append([]byte("title = 1\n"), data[n]...)
+	_, errWhole := Parse("rules/"+n, bad)
+	if _, err := decodeBuiltinFile(n, bad); err == nil || errWhole == nil || err.Error() != errWhole.Error() {
+		t.Errorf("unsplittable file: error %v, want %v", err, errWhole)
+	}
 }
