@@ -287,7 +287,10 @@ type smallIndex struct {
 	lowered []string           // keywords, lower-cased
 	last    [256]bool          // bytes some keyword ends with
 	byPair  map[uint16][]int32 // last two bytes -> keywords of length >= 2
-	single  [256][]int32       // one-byte keywords by their byte
+	// single holds one-byte keywords by their byte; nil when there are
+	// none, as in every rule's start filter (rules/prefix.go): 6 KB per
+	// matcher otherwise, ~5 MB over the rules.
+	single *[256][]int32
 }
 
 func newSmallIndex(keywords []string) smallIndex {
@@ -304,6 +307,9 @@ func newSmallIndex(keywords []string) smallIndex {
 		case 0:
 			continue
 		case 1:
+			if x.single == nil {
+				x.single = new([256][]int32)
+			}
 			x.single[lk[0]] = append(x.single[lk[0]], int32(ki))
 		default:
 			key := uint16(lk[len(lk)-2])<<8 | uint16(lk[len(lk)-1])
@@ -346,8 +352,10 @@ func (x *smallIndex) each(text []byte, fn func(kw, end int)) {
 					}
 				}
 			}
-			for _, k := range x.single[c] {
-				fn(int(k), i+1)
+			if x.single != nil {
+				for _, k := range x.single[c] {
+					fn(int(k), i+1)
+				}
 			}
 		}
 		prev = c
