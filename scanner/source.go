@@ -29,6 +29,14 @@ type Item struct {
 	Delta *Delta
 }
 
+// InMemory is implemented by an item's reader when its content is
+// already in memory: the engine then scans it in place instead of reading
+// a copy (ok false: read it as a stream). The engine does not keep or
+// change the bytes.
+type InMemory interface {
+	Content() (data []byte, ok bool)
+}
+
 // Provenance is where in history an item came from.
 type Provenance struct {
 	Commit  string

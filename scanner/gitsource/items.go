@@ -189,6 +189,14 @@ type onClose struct {
 	fn func()
 }
 
+// Content passes the wrapped reader's in-memory content on.
+func (c *onClose) Content() ([]byte, bool) {
+	if m, ok := c.ReadCloser.(scanner.InMemory); ok {
+		return m.Content()
+	}
+	return nil, false
+}
+
 func (c *onClose) Close() error {
 	err := c.ReadCloser.Close()
 	if c.fn != nil {
@@ -231,10 +239,19 @@ func (s *Source) memBlobItem(id plumbing.Hash, p string, data []byte) scanner.It
 			if max > 0 && int64(len(data)) > max {
 				return nil, &scanner.SizeLimitError{Limit: max}
 			}
-			return io.NopCloser(bytes.NewReader(data)), nil
+			return &memReader{Reader: bytes.NewReader(data), data: data}, nil
 		},
 	}
 }
+
+// memReader is content already in memory, which the engine scans in place.
+type memReader struct {
+	*bytes.Reader
+	data []byte
+}
+
+func (m *memReader) Content() ([]byte, bool) { return m.data, true }
+func (m *memReader) Close() error            { return nil }
 
 func messageItemText(id plumbing.Hash, msg string) scanner.Item {
 	return scanner.Item{
