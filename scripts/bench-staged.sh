@@ -90,7 +90,7 @@ load_after=$(cut -d' ' -f1-3 /proc/loadavg)
 
 printf '\nstaged (small repository, one new file, %d runs each, interleaved; load %s before, %s after)\n' "$RUNS" "$load_before" "$load_after"
 if [ "$stale" -gt 0 ]; then
-	printf '  (%d rule files changed since go generate ./rules were decoded at each start: run it for the shipped figure)\n' "$stale"
+	printf '  (%d rule files changed since go generate ./rules: their changed rules were decoded at each start; run it for the shipped figure)\n' "$stale"
 fi
 for n in "${names[@]}"; do
 	awk -v n="$n" -v t="${total[$n]}" -v m="${min[$n]}" -v r="$RUNS" -v c="${cpu[$n]}" -v s="${status[$n]}" \
