@@ -477,7 +477,7 @@ func (r *Rule) accept(text []byte, loc []int, keepInvalid bool) (Match, bool) {
 		m.Confidence = ConfidenceLow
 	}
 	if r.scorer != nil {
-		after := text[se:min(len(text), se+8)]
+		after := text[se:min(len(text), se+32)]
 		before := text[max(0, loc[0]-64):loc[0]]
 		sc := r.scorer(Candidate{Before: string(before), Prefix: string(text[loc[0]:ss]), Value: secret, After: string(after)})
 		m.Score, m.Bare = sc.Value, sc.Bare

@@ -144,7 +144,7 @@ var notSecretWords = map[string]bool{
 	"char": true, "chars": true, "column": true, "col": true, "attr": true, "attribute": true, "lifetime": true,
 	"template": true, "description": true, "desc": true, "help": true, "usage": true, "errors": true,
 	"public": true, "pub": true, "hash": true, "hashed": true, "digest": true, "checksum": true, "fingerprint": true,
-	"salt": true, "lang": true, "locale": true, "i18n": true, "from": true, "username": true, "user": true,
+	"lang": true, "locale": true, "i18n": true, "from": true, "username": true, "user": true,
 	"login": true, "email": true, "issuer": true, "alg": true, "encoding": true, "encoder": true, "redis": true,
 	"cache": true, "sort": true, "primary": true, "foreign": true, "partition": true, "lookup": true,
 	"commit": true, "sha": true, "revision": true, "rev": true, "svg": true, "png": true, "jpg": true, "gif": true, "html": true, "js": true, "css": true, "txt": true,
@@ -153,10 +153,21 @@ var notSecretWords = map[string]bool{
 
 func classify(key string) keyKind {
 	words := keyWords(key)
+	salted := false
 	for _, w := range words {
+		if strings.HasSuffix(w, "salt") || strings.HasPrefix(w, "nonce") || w == "pepper" {
+			// A hard-coded salt or nonce is key material (WordPress
+			// AUTH_SALT, an OAuth nonce): scored like a *_key name, so only
+			// random-looking values of 16 characters or more are kept.
+			salted = true
+			continue
+		}
 		if notSecretWords[w] {
 			return kindNone
 		}
+	}
+	if salted {
+		return kindKey
 	}
 	kind := kindNone
 	for i, w := range words {
@@ -251,6 +262,15 @@ func isHex(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if !(c >= '0' && c <= '9' || c >= 'a' && c <= 'f' || c >= 'A' && c <= 'F') {
+			return false
+		}
+	}
+	return s != ""
+}
+
+func isLower(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 'a' || s[i] > 'z' {
 			return false
 		}
 	}
@@ -372,6 +392,12 @@ func scoreKeywordContext(c Candidate) Score {
 		return Score{} // a sentence
 	case !quoted && len(after) < len(c.After) && after != "" && (after[0] >= 'a' && after[0] <= 'z' || after[0] >= 'A' && after[0] <= 'Z'):
 		return Score{} // prose: "password: Gekko needs to log in"
+	case !quoted && len(after) < len(c.After) && after != "" && strings.IndexByte("\"'`", after[0]) >= 0:
+		return Score{} // a command and its argument: $pw = ConvertTo-SecureString '...'
+	case ternaryKey(pre):
+		return Score{} // cond ? 'wrongPassword' : 'unlockFailed'
+	case regexLike(v):
+		return Score{} // a pattern: client_secret=\w+
 	case quoted && (strings.HasPrefix(v, "+") || strings.HasSuffix(v, "+") || strings.HasSuffix(v, "(")):
 		return Score{} // "&password="+value(...): string building
 	case strings.Contains(v, ",") && strings.Contains(v, "="), strings.Contains(v, "?="), strings.HasSuffix(v, "*"):
@@ -482,6 +508,9 @@ func scoreKeywordContext(c Candidate) Score {
 		s -= 0.5
 	}
 	if nonASCIILetters(v) {
+		if allNonASCII(v) {
+			return Score{} // words of a language: password: '你的密码'
+		}
 		s -= 0.3 // translated UI text
 	}
 	if wordy := wordLike(v) || phraseLike(v); wordy && (kind == kindToken || kind == kindAPIKey || kind == kindKey || kind == kindAuth) {
@@ -491,7 +520,9 @@ func scoreKeywordContext(c Candidate) Score {
 	} else if wordy && phraseLike(v) {
 		s -= 0.1
 	}
-	if sequential(lv) {
+	if countingRun(lv) {
+		s = min(s, ScoreMedium-0.05) // nothing but runs: 0123456789, abcdefghijklmno=0123456789
+	} else if sequential(lv) {
 		s -= 0.25 // abcdefgh, 0123456789
 	}
 	if isDigits(v) && n < 6 {
@@ -580,6 +611,37 @@ func sequential(lv string) bool {
 	return false
 }
 
+// countingRun reports values that are mostly ascending runs (0123456789,
+// abcdefghijklmnopqrstuvwxyz): filler typed where a key goes.
+func countingRun(lv string) bool {
+	if len(lv) < 8 {
+		return false
+	}
+	steps := 0
+	for i := 1; i < len(lv); i++ {
+		if lv[i] == lv[i-1]+1 {
+			steps++
+		}
+	}
+	return steps*10 >= (len(lv)-1)*7
+}
+
+// ternaryKey reports a "key" that is a quoted operand after '?': the
+// ':' that follows is a conditional's, not an assignment.
+func ternaryKey(pre string) bool {
+	t := strings.TrimRight(pre, " \t'\"`")
+	return len(t) < len(pre) && strings.HasSuffix(t, "?")
+}
+
+// regexLike reports regular expressions: a value with \w, \d, \s or \S
+// and a quantifier or class is a pattern, not a credential.
+func regexLike(v string) bool {
+	if !strings.Contains(v, `\w`) && !strings.Contains(v, `\d`) && !strings.Contains(v, `\s`) && !strings.Contains(v, `\S`) {
+		return false
+	}
+	return strings.ContainsAny(v, "+*?{[")
+}
+
 // constName reports UPPER_SNAKE names: an environment variable or a
 // constant, not its value.
 func constName(v string) bool {
@@ -611,6 +673,15 @@ func nonASCIILetters(s string) bool {
 		}
 	}
 	return false
+}
+
+func allNonASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < 0x80 {
+			return false
+		}
+	}
+	return true
 }
 
 func lastByte(s string) string {
@@ -654,7 +725,41 @@ func scoreURLUserinfo(c Candidate) Score {
 	} else if wordLike(v) && !digit {
 		s -= 0.1
 	}
+	user := strings.ToLower(c.Prefix[strings.LastIndex(c.Prefix, "/")+1:])
+	user = strings.TrimSuffix(user, ":")
+	if placeholderUsers[user] && (wordLike(v) || weakValues[lv]) && !digit {
+		s -= 0.2 // foo:bar@, hello:world@, user:secret@: a made-up pair
+	}
+	if exampleHost(c.After) {
+		s -= 0.3 // user:pass@example.com, @localhost in docs and tests
+	}
 	return Score{Value: s}
+}
+
+// placeholderUsers are user names docs and tests pair with a made-up
+// password in URLs.
+var placeholderUsers = map[string]bool{
+	"foo": true, "user": true, "username": true, "hello": true, "test": true, "name": true, "login": true,
+	"me": true, "someone": true, "john": true, "jane": true, "alice": true, "bob": true, "myuser": true,
+}
+
+// exampleHost reports a URL host (after is the text from the '@') that
+// documentation reserves or that only names this machine.
+func exampleHost(after string) bool {
+	h, ok := strings.CutPrefix(after, "@")
+	if !ok {
+		return false
+	}
+	if i := strings.IndexAny(h, ":/?#'\" \t`"); i >= 0 {
+		h = h[:i]
+	}
+	h = strings.ToLower(h)
+	for _, d := range []string{"example.com", "example.org", "example.net", "example", "test", "invalid"} {
+		if h == d || strings.HasSuffix(h, "."+d) {
+			return true
+		}
+	}
+	return false
 }
 
 // scoreCredentialValue scores a value whose context already says it is a
@@ -673,6 +778,13 @@ func scoreCredentialValue(c Candidate) Score {
 	if strings.HasPrefix(v, "$") || strings.HasPrefix(v, "%") || strings.HasPrefix(v, "-") ||
 		strings.HasPrefix(v, ":") || strings.HasPrefix(v, "?") || strings.HasPrefix(v, "@") {
 		return Score{} // variables and SQL bind parameters
+	}
+	if strings.HasSuffix(v, "=") && strings.Trim(v[:len(v)-1], "abcdefghijklmnopqrstuvwxyz_") == "" {
+		return Score{} // '--password', dest='password': an argparse keyword, not a value
+	}
+	if after := strings.TrimLeft(c.After, " \t"); len(after) < len(c.After) && after != "" &&
+		after[0] >= 'a' && after[0] <= 'z' && v[0] >= 'A' && v[0] <= 'Z' && isLower(v[1:]) {
+		return Score{} // help text: "-W, --password   Force password prompt."
 	}
 	s := 0.5
 	classes, _, _, digit, _ := charClasses(v)

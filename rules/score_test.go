@@ -32,6 +32,21 @@ func TestScoreKeywordContext(t *testing.T) {
 		{`aws_secret_access_key = `, "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", ``, "", false},
 		{`author = "`, "Jane Doe", `"`, "", false},
 		{`$password === '`, "whisky", `'`, ConfidenceLow, false},
+		// Conditionals, patterns, commands and language text are not values.
+		{`err ? 'wrongPassword' : '`, "unlockFailed", `';`, "", false},
+		{`.replace(/\bclient_secret=`, `\w+/g`, `, "x")`, "", false},
+		{`$SecPassword = `, "ConvertTo-SecureString", ` '<Wtver>' -AsPlainText`, "", false},
+		{`password: '`, "你的密码", `',`, "", false},
+		{`?password=`, "zYiAqd9aFz", `"`, ConfidenceMedium, true},
+		// Counting runs are filler: reported, but low.
+		{`consumer_secret = '`, "0123456789", `'`, ConfidenceLow, false},
+		{`GIT_AUTH_TOKEN=`, "abcdefghijklmno=0123456789", `'`, ConfidenceLow, false},
+		{`consumer_secret = '`, "q0Z1r2L3w4T5v6X7", `'`, ConfidenceHigh, false},
+		// Salts and nonces are key material when random-looking.
+		{`authsalt: `, "MTQ3ZDVhMTIzYmU1ZTRiMWQ1NzUyOWFlNWE2YzRjY2FhMDkyZGQ5Mg==", ``, ConfidenceMedium, false},
+		{`SECURE_AUTH_SALT = '`, "q7H2mLx9Pw4Zr8Tn3Kv6Bd1Fs5Yc0Ej", `'`, ConfidenceHigh, false},
+		{`salt = "`, "pepper", `"`, "", false},
+		{`salt_length = `, "16", ``, "", false},
 	}
 	for _, c := range cases {
 		sc := scoreKeywordContext(Candidate{Prefix: c.prefix, Value: c.value, After: c.after})
@@ -47,11 +62,57 @@ func TestClassifyKey(t *testing.T) {
 		"DB_PASSWORD": kindPassword, "dbPass": kindPassword, "bypass": kindNone, "NOPASSWD": kindNone,
 		"client_secret": kindSecret, "oauth_token": kindToken, "apiKey": kindAPIKey, "AES_KEY": kindKey,
 		"key": kindNone, "token_uri": kindNone, "password_file": kindNone, "publicKeyToken": kindNone,
-		"credentials": kindAuth, "author": kindNone,
+		"credentials": kindAuth, "author": kindNone, "AUTH_SALT": kindKey, "oauth_nonce": kindKey,
+		"password_salt": kindKey, "saltLength": kindNone, "noncekey": kindKey,
 	}
 	for k, want := range cases {
 		if got := classify(k); got != want {
 			t.Errorf("classify(%q) = %v, want %v", k, got, want)
+		}
+	}
+}
+
+// TestScoreCredentialValue checks command-line candidates: argparse
+// keywords and help text are code and prose, not passwords.
+func TestScoreCredentialValue(t *testing.T) {
+	cases := []struct {
+		value, after string
+		want         string
+	}{
+		{"Wq8sT2vLx9", ` https://ci`, ConfidenceHigh},
+		{"Hk29sLqW0xZt", ` registry.acme.io`, ConfidenceHigh},
+		{"action=", `'store', dest`, ""},
+		{"dest=", `'default_passwd'`, ""},
+		{"Force", ` password prompt.`, ""},
+		{"ZGp1dHNqOkUxektMaVNwWU1aRWxMVEM=", `"`, ConfidenceHigh},
+	}
+	for _, c := range cases {
+		sc := scoreCredentialValue(Candidate{Prefix: "--password ", Value: c.value, After: c.after})
+		if got := ConfidenceFor(sc.Value); got != c.want {
+			t.Errorf("%s%s: confidence %q (score %.2f), want %q", c.value, c.after, got, sc.Value, c.want)
+		}
+	}
+}
+
+// TestScoreURLUserinfo checks made-up pairs and reserved example hosts
+// lower a URL password, and real-looking ones stay.
+func TestScoreURLUserinfo(t *testing.T) {
+	cases := []struct {
+		prefix, value, after string
+		want                 string
+	}{
+		{"https://deploy:", "ITgqLpaKoJceXBH42IkQ", "@git.acme.io/platform", ConfidenceHigh},
+		{"https://deploy:", "ITgqLpaKoJceXBH42IkQ", "@git.example.com/platform", ConfidenceMedium},
+		{"https://foo:", "bar", "@api.heroku.com/login", ""},
+		{"http://hello:", "world", "@localhost:8080/", ConfidenceLow},
+		{"http://svc:", "world", "@localhost:8080/", ConfidenceMedium},
+		{"http://joe:", "pass1", "@example.com/resource", ConfidenceLow},
+		{"postgres://app:", "s3cretPw", "@db.internal:5432/app", ConfidenceMedium},
+	}
+	for _, c := range cases {
+		sc := scoreURLUserinfo(Candidate{Prefix: c.prefix, Value: c.value, After: c.after})
+		if got := ConfidenceFor(sc.Value); got != c.want {
+			t.Errorf("%s%s%s: confidence %q (score %.2f), want %q", c.prefix, c.value, c.after, got, sc.Value, c.want)
 		}
 	}
 }
