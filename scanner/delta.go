@@ -3,6 +3,8 @@ package scanner
 import (
 	"bytes"
 	"sort"
+
+	"github.com/keytrail/keytrail/scanner/kwmatch"
 )
 
 // Delta describes an item as an edit of content that has already been
@@ -115,4 +117,122 @@ func (st *deltaState) finish(data []byte, rules func(int) string) {
 		}
 	}
 	st.d.Rescanned = append(st.d.Rescanned, out...)
+}
+
+// # The prefilter of a delta item
+//
+// A keyword hit whose region, and the bytes that decided it, lie inside
+// one Unchanged span is skipped (its matches are the base's). Such a
+// region is within reach of its hit: the rule's Context, plus the 1 KiB a
+// cut on a long line may widen by, plus the delimiter either side. So a
+// hit deeper than that inside a span needs no keyword search at all, and
+// the prefilter runs only over the rest ("near" the edits): on a real
+// history most of a file version is its base's. Rules split into two
+// tiers by Context, so the few with a wide one (PEM blocks, 16 KiB) do
+// not widen the search for all: their keywords have their own automaton,
+// run over their own, wider, near ranges.
+//
+// One more reason to look at a hit: a region skipped as unchanged is run
+// again when a new match overlaps it (overrides between rules must meet).
+// A region overlapping a match has its hit within reach of the match; the
+// margins leave room for that, and when a new match lies where a region's
+// hit might not have been searched, the item is scanned again with the
+// whole prefilter.
+
+// nearContext is the widest Context of a rule in the first tier.
+const nearContext = 512
+
+// reachSlack is what a region's decision reads beyond Context: a cut
+// widened on a long line (widenToBoundary) and a delimiter each side.
+const reachSlack = 1024 + 2
+
+type deltaPrefilter struct {
+	reachA, reachB int    // furthest byte a tier's decision reads from its hit
+	far            []bool // per rule: in the wide tier
+	kwFar          *kwmatch.Matcher
+	farPat         []int // kwFar keyword -> e.kw keyword
+	maxKw          int
+}
+
+func (p *deltaPrefilter) marginA() int { return 3*p.reachA + 512 }
+func (p *deltaPrefilter) marginB() int { return 2*p.reachA + p.reachB + 512 }
+
+func (e *Engine) deltaPrefilter() *deltaPrefilter {
+	e.deltaOnce.Do(func() {
+		p := &deltaPrefilter{far: make([]bool, len(e.rules))}
+		for ri, r := range e.rules {
+			if r.Context > nearContext {
+				p.far[ri] = true
+				p.reachB = max(p.reachB, r.Context)
+			} else {
+				p.reachA = max(p.reachA, r.Context)
+			}
+		}
+		p.reachA += reachSlack
+		p.reachB += reachSlack
+		var far []string
+		for pi, k := range e.patterns {
+			p.maxKw = max(p.maxKw, len(k))
+			for _, ri := range e.kwRules[pi] {
+				if p.far[ri] {
+					far = append(far, k)
+					p.farPat = append(p.farPat, pi)
+					break
+				}
+			}
+		}
+		if len(far) > 0 {
+			p.kwFar = kwmatch.New(far)
+		}
+		e.delta = p
+	})
+	return e.delta
+}
+
+// near returns, in order, the byte ranges of the content outside the
+// deep inside of every Unchanged span: more than margin bytes from its
+// ends, or from an end that is the content's own.
+func (st *deltaState) near(margin int) []Span {
+	var out []Span
+	pos := 0
+	for _, sp := range st.spans {
+		ds, de := sp.Start+margin, sp.End-margin
+		if sp.Start == 0 {
+			ds = 0
+		}
+		if sp.End >= st.n {
+			de = st.n
+		}
+		if ds >= de {
+			continue
+		}
+		if ds > pos {
+			out = append(out, Span{pos, ds})
+		}
+		pos = de
+	}
+	if pos < st.n {
+		out = append(out, Span{pos, st.n})
+	}
+	return out
+}
+
+// within reports whether [lo, hi), clipped to [0, n), lies in one of the
+// sorted, disjoint ranges.
+func within(rs []Span, lo, hi, n int) bool {
+	lo, hi = max(lo, 0), min(hi, n)
+	i := sort.Search(len(rs), func(i int) bool { return rs[i].End > lo })
+	return i < len(rs) && rs[i].Start <= lo && hi <= rs[i].End
+}
+
+// eachIn runs m over each range, reporting keywords that start in it.
+func eachIn(m *kwmatch.Matcher, data []byte, rs []Span, maxKw int, fn func(kw, start int)) {
+	for _, r := range rs {
+		end := min(r.End+maxKw-1, len(data))
+		m.Each(data[r.Start:end], func(kw, s int) {
+			if r.Start+s < r.End {
+				fn(kw, r.Start+s)
+			}
+		})
+	}
 }

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"sync"
 	"unicode/utf8"
 
 	"github.com/keytrail/keytrail/rules"
@@ -64,6 +65,11 @@ type Engine struct {
 	opts    Options
 	noise   *noiseFilter
 	byID    map[string]*rules.Rule
+	// patterns are the prefilter's keywords; delta, built on the first
+	// delta item, runs it near an edit only (see delta.go).
+	patterns  []string
+	deltaOnce sync.Once
+	delta     *deltaPrefilter
 }
 
 // NewEngine builds the keyword automaton over all rules' keywords.
@@ -109,6 +115,7 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 		}
 	}
 	e.kw = kwmatch.New(patterns)
+	e.patterns = patterns
 	return e, nil
 }
 
@@ -407,16 +414,55 @@ func (w *Worker) scanWindow(data []byte, from, to int) []rawMatch {
 // matchRules is one prefilter + regex pass over data. With a delta, hits
 // whose region is as in the base are skipped.
 func (w *Worker) matchRules(data []byte, from, to int, delta *deltaState) []rawMatch {
+	if delta != nil {
+		if out, ok := w.matchRulesIn(data, from, to, delta, true); ok {
+			return out
+		}
+	}
+	out, _ := w.matchRulesIn(data, from, to, delta, false)
+	return out
+}
+
+// matchRulesIn is matchRules; with near, the prefilter runs only near
+// the delta's edits, and ok is false when a new match lies where that
+// may have missed a region it must meet (see deltaPrefilter).
+func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near bool) (_ []rawMatch, ok bool) {
 	e := w.e
 	w.active = w.active[:0]
-	e.kw.Each(data, func(kw, start int) {
-		for _, ri := range e.kwRules[kw] {
-			if len(w.hits[ri]) == 0 {
-				w.active = append(w.active, ri)
-			}
-			w.hits[ri] = append(w.hits[ri], start)
+	add := func(ri, start int) {
+		if len(w.hits[ri]) == 0 {
+			w.active = append(w.active, ri)
 		}
-	})
+		w.hits[ri] = append(w.hits[ri], start)
+	}
+	var dp *deltaPrefilter
+	var nearA, nearB []Span
+	if near {
+		dp = e.deltaPrefilter()
+		nearA, nearB = delta.near(dp.marginA()), delta.near(dp.marginB())
+		eachIn(e.kw, data, nearA, dp.maxKw, func(kw, start int) {
+			for _, ri := range e.kwRules[kw] {
+				if !dp.far[ri] {
+					add(ri, start)
+				}
+			}
+		})
+		if dp.kwFar != nil {
+			eachIn(dp.kwFar, data, nearB, dp.maxKw, func(k, start int) {
+				for _, ri := range e.kwRules[dp.farPat[k]] {
+					if dp.far[ri] {
+						add(ri, start)
+					}
+				}
+			})
+		}
+	} else {
+		e.kw.Each(data, func(kw, start int) {
+			for _, ri := range e.kwRules[kw] {
+				add(ri, start)
+			}
+		})
+	}
 	var out []rawMatch
 	find := func(ri, regStart, regEnd int) {
 		for _, m := range e.rules[ri].FindAll(data[regStart:regEnd], true) {
@@ -482,6 +528,15 @@ func (w *Worker) matchRules(data []byte, from, to int, delta *deltaState) []rawM
 		flush()
 		w.hits[ri] = hits[:0]
 	}
+	if near {
+		// Every region that could meet a new match must have been seen
+		// (the override below); else scan with the whole prefilter.
+		for _, m := range out {
+			if !within(nearA, m.m.Start-dp.reachA, m.m.End+dp.reachA, len(data)) || !within(nearB, m.m.Start-dp.reachB, m.m.End+dp.reachB, len(data)) {
+				return nil, false
+			}
+		}
+	}
 	if len(skipped) > 0 && len(out) > 0 {
 		// A new match can be one that another rule's match, unchanged
 		// from the base, overrides (a provider format over a generic
@@ -512,7 +567,7 @@ func (w *Worker) matchRules(data []byte, from, to int, delta *deltaState) []rawM
 		}
 		dedup = append(dedup, m)
 	}
-	return dedup
+	return dedup, true
 }
 
 // region is the span a rule's regex sees around a keyword hit at h: the

@@ -59,3 +59,44 @@ func TestInMemoryMatchesStream(t *testing.T) {
 		})
 	}
 }
+
+// The prefilter of a delta item skips only the deep inside of unchanged
+// spans: margin bytes from a span's ends, unless the end is the content's.
+func TestDeltaNear(t *testing.T) {
+	cases := []struct {
+		name   string
+		n      int
+		spans  []Span
+		margin int
+		want   []Span
+	}{
+		{"no spans", 100, nil, 10, []Span{{0, 100}}},
+		{"all unchanged", 100, []Span{{0, 100}}, 10, nil},
+		{"edit in the middle", 100, []Span{{0, 40}, {50, 100}}, 10, []Span{{30, 60}}},
+		{"edit at the start", 100, []Span{{20, 100}}, 10, []Span{{0, 30}}},
+		{"edit at the end", 100, []Span{{0, 80}}, 10, []Span{{70, 100}}},
+		{"adjacent spans", 100, []Span{{0, 50}, {50, 100}}, 10, []Span{{40, 60}}},
+		{"span too short", 100, []Span{{0, 40}, {45, 60}, {65, 100}}, 10, []Span{{30, 75}}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			st := &deltaState{n: c.n, spans: c.spans}
+			if got := st.near(c.margin); !reflect.DeepEqual(got, c.want) {
+				t.Errorf("near(%d) = %v, want %v", c.margin, got, c.want)
+			}
+		})
+	}
+	rs := []Span{{10, 20}, {30, 50}}
+	for _, c := range []struct {
+		lo, hi int
+		in     bool
+	}{{10, 20, true}, {12, 18, true}, {5, 15, false}, {15, 35, false}, {30, 60, false}, {30, 60, true}} {
+		n := 100
+		if c.in && c.hi > 50 {
+			n = 50 // clipped to the content
+		}
+		if got := within(rs, c.lo, c.hi, n); got != c.in {
+			t.Errorf("within(%v, %d, %d, %d) = %v", rs, c.lo, c.hi, n, got)
+		}
+	}
+}
