@@ -306,7 +306,10 @@ func (f *startFilter) findAll(expr string, text []byte) [][]int {
 	}
 	if f.skip > 0 {
 		for _, p := range starts {
-			if p > 0 {
+			// The leading character: ASCII here (see usable), so never
+			// the tail of a multi-byte one, which the stand-in context
+			// byte would then decode as a whole.
+			if p > 0 && text[p-1] < 0x80 {
 				starts = append(starts, p-1)
 			}
 		}

@@ -3,6 +3,7 @@ package rules
 import (
 	"math/rand/v2"
 	"reflect"
+	"regexp"
 	"regexp/syntax"
 	"slices"
 	"strings"
@@ -46,6 +47,30 @@ func TestPrefixLits(t *testing.T) {
 		}
 		if !reflect.DeepEqual(got, want) {
 			t.Errorf("%s: literals %q, want %q", tc.re, got, want)
+		}
+	}
+}
+
+// Starts next to multi-byte characters, for a regex whose leading part
+// may match nothing (\b) or one ASCII character.
+func TestStartFilterMultiByte(t *testing.T) {
+	const expr = `(?:\b|[!-/:-@])mach[a-z]+`
+	parsed, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f := newStartFilter(expr, parsed)
+	if f == nil || f.skip != 1 || f.skipASCII {
+		t.Fatalf("%s: want a filter skipping one ASCII character, got %+v", expr, f)
+	}
+	re := regexp.MustCompile(expr)
+	for _, s := range []string{"\u00e9machine", "x\u00e9:machine", "\u00e9 machine ;machine", "\xa9machine", "\xc3machine"} {
+		text := []byte(s)
+		if !f.usable(text) {
+			t.Fatalf("%q: filter declined", s)
+		}
+		if got, want := f.findAll(expr, text), re.FindAllSubmatchIndex(text, -1); !reflect.DeepEqual(got, want) {
+			t.Errorf("%q: got %v, want %v", s, got, want)
 		}
 	}
 }
