@@ -39,9 +39,13 @@ func builtinRules() ([]*Rule, error) {
 	sort.Strings(files)
 	perFile, err := iter.MapErr(files, func(f *string) ([]*Rule, error) {
 		if g := generatedFor(*f, embeddedDigest(*f)); g != nil {
+			// The copies share the pre-decoded slices (cloning them was
+			// ~4% of a pre-commit run): their backing arrays are static,
+			// full to capacity (an append copies), and Compile copies the
+			// keywords before changing them.
 			rs := make([]*Rule, len(g.rules))
 			for i, r := range g.rules {
-				rs[i] = r.Clone()
+				rs[i] = r.copyData(func(s []string) []string { return s })
 				rs[i].lazy = true
 			}
 			return rs, nil

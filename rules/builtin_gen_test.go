@@ -104,6 +104,17 @@ func TestBuiltinRulesMatchTOML(t *testing.T) {
 	if _, err := NewSet(first, DefaultValidators()); err != nil {
 		t.Fatal(err)
 	}
+	for _, g := range generatedFiles {
+		if d := decoded[g.name]; fileDigest(data[g.name]) == g.digest {
+			for i, r := range g.rules {
+				c := r.Clone()
+				c.lazy = true
+				if !reflect.DeepEqual(c, d[i]) {
+					t.Errorf("%s: pre-decoded rule %s changed by compiling a load", g.name, r.ID)
+				}
+			}
+		}
+	}
 	again, err := builtinRules()
 	if err != nil {
 		t.Fatal(err)
@@ -328,5 +339,19 @@ func TestDecodeChangedRules(t *testing.T) {
 	_, errWhole := Parse("rules/"+n, bad)
 	if _, err := decodeBuiltinFile(n, bad); err == nil || errWhole == nil || err.Error() != errWhole.Error() {
 		t.Errorf("unsplittable file: error %v, want %v", err, errWhole)
+	}
+}
+
+// TestCompileLeavesSharedKeywords checks that compiling a copy that
+// shares its slices with a pre-decoded rule (builtinRules) lower-cases
+// its own keywords and leaves the original's alone.
+func TestCompileLeavesSharedKeywords(t *testing.T) {
+	proto := &Rule{ID: "x", Keywords: []string{"abc", "DEF"}, Regex: "x", lazy: true}
+	c := proto.copyData(func(s []string) []string { return s })
+	if err := c.Compile(DefaultValidators()); err != nil {
+		t.Fatal(err)
+	}
+	if fmt.Sprint(c.Keywords) != "[abc def]" || fmt.Sprint(proto.Keywords) != "[abc DEF]" {
+		t.Errorf("copy's keywords %v (want [abc def]), original's %v (want [abc DEF])", c.Keywords, proto.Keywords)
 	}
 }

@@ -206,22 +206,25 @@ type Match struct {
 }
 
 // Clone returns an uncompiled deep copy of the rule's data fields.
-func (r *Rule) Clone() *Rule {
+func (r *Rule) Clone() *Rule { return r.copyData(slices.Clone[[]string]) }
+
+// copyData copies the rule's data fields, each string slice through dup.
+func (r *Rule) copyData(dup func([]string) []string) *Rule {
 	c := &Rule{
 		ID: r.ID, Description: r.Description, Provider: r.Provider,
-		Keywords: slices.Clone(r.Keywords), Regex: r.Regex, SecretGroup: r.SecretGroup,
+		Keywords: dup(r.Keywords), Regex: r.Regex, SecretGroup: r.SecretGroup,
 		MinEntropy: r.MinEntropy, Validator: r.Validator, Severity: r.Severity,
-		Tags: slices.Clone(r.Tags), Generic: r.Generic, Context: r.Context,
+		Tags: dup(r.Tags), Generic: r.Generic, Context: r.Context,
 		PairRule: r.PairRule, PairLines: r.PairLines, Multiline: r.Multiline,
-		Remediation: r.Remediation, Scorer: r.Scorer, UnverifiedConfidence: r.UnverifiedConfidence, Examples: slices.Clone(r.Examples),
-		Negatives: slices.Clone(r.Negatives), Source: r.Source, lazy: r.lazy,
+		Remediation: r.Remediation, Scorer: r.Scorer, UnverifiedConfidence: r.UnverifiedConfidence, Examples: dup(r.Examples),
+		Negatives: dup(r.Negatives), Source: r.Source, lazy: r.lazy,
 	}
 	c.Allowlist = Allowlist{
 		Description: r.Allowlist.Description,
-		Regexes:     slices.Clone(r.Allowlist.Regexes),
-		LineRegexes: slices.Clone(r.Allowlist.LineRegexes),
-		Stopwords:   slices.Clone(r.Allowlist.Stopwords),
-		Paths:       slices.Clone(r.Allowlist.Paths),
+		Regexes:     dup(r.Allowlist.Regexes),
+		LineRegexes: dup(r.Allowlist.LineRegexes),
+		Stopwords:   dup(r.Allowlist.Stopwords),
+		Paths:       dup(r.Allowlist.Paths),
 	}
 	return c
 }
@@ -273,11 +276,19 @@ func (r *Rule) Compile(validators Validators) error {
 	if len(r.Keywords) == 0 {
 		return errf("field keywords: at least one keyword is needed for the prefilter")
 	}
+	lowered := false
 	for i, k := range r.Keywords {
 		if strings.TrimSpace(k) == "" {
 			return errf("field keywords[%d]: empty keyword", i)
 		}
-		r.Keywords[i] = strings.ToLower(k)
+		// Copied before the first change: built-in rules share their
+		// keywords with the pre-decoded copy (builtinRules).
+		if lk := strings.ToLower(k); lk != k {
+			if !lowered {
+				r.Keywords, lowered = slices.Clone(r.Keywords), true
+			}
+			r.Keywords[i] = lk
+		}
 	}
 	switch r.Severity {
 	case "":
