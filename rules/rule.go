@@ -203,6 +203,9 @@ type Match struct {
 	// config-like files.
 	Score float64
 	Bare  bool
+	// Weak marks a common default password (postgres, admin, guest): a
+	// real credential in deployment config, filler in code (see Score).
+	Weak bool
 }
 
 // Clone returns an uncompiled deep copy of the rule's data fields.
@@ -491,7 +494,7 @@ func (r *Rule) accept(text []byte, loc []int, keepInvalid bool) (Match, bool) {
 		after := text[se:min(len(text), se+32)]
 		before := text[max(0, loc[0]-64):loc[0]]
 		sc := r.scorer(Candidate{Before: string(before), Prefix: string(text[loc[0]:ss]), Value: secret, After: string(after)})
-		m.Score, m.Bare = sc.Value, sc.Bare
+		m.Score, m.Bare, m.Weak = sc.Value, sc.Bare, sc.Weak
 		m.Meta = map[string]string{"score": strconv.FormatFloat(sc.Value, 'f', 2, 64)}
 		if m.Confidence = ConfidenceFor(sc.Value); m.Confidence == "" {
 			return m, false

@@ -26,6 +26,12 @@ type Score struct {
 	// Bare marks an unquoted, identifier-like value: a literal in a config
 	// or .env file, but a variable reference in code.
 	Bare bool
+	// Weak marks a password that is a word or a common default (postgres,
+	// admin, cassandra): low confidence in code, where such values are
+	// test filler, but a deployed default credential in a deployment
+	// config file (compose, CI, .env, YAML, properties), where the engine
+	// raises it to medium.
+	Weak bool
 }
 
 // Score thresholds: at or above High a candidate gets high confidence, at
@@ -548,7 +554,8 @@ func scoreKeywordContext(c Candidate) Score {
 	if s > 1 {
 		s = 1
 	}
-	return Score{Value: s, Bare: bare}
+	weak := kind == kindPassword && (weakValues[lv] || wordLike(v) && !digit && isLower(v)) && !strings.Contains(c.Prefix, "==")
+	return Score{Value: s, Bare: bare, Weak: weak}
 }
 
 // phraseLike reports words joined by - . : / (kiam-agent-tls,

@@ -57,6 +57,29 @@ func TestScoreKeywordContext(t *testing.T) {
 	}
 }
 
+// TestScoreWeak checks which passwords are marked as plain defaults (the
+// engine raises them in deployment config).
+func TestScoreWeak(t *testing.T) {
+	cases := []struct {
+		prefix, value, after string
+		weak                 bool
+	}{
+		{`POSTGRES_PASSWORD: `, "postgres", ``, true},
+		{`keystore_password: `, "cassandra", ``, true},
+		{`MYSQL_ROOT_PASSWORD: "`, "admin", `"`, true},
+		{`password: "`, "q8Zr2LwT9vXk4NbPmY7c", `"`, false},
+		{`password: `, "U53r1234", ``, false},
+		{`api_token: "`, "postgres", `"`, false},
+		{`$password === '`, "whisky", `'`, false},
+	}
+	for _, c := range cases {
+		sc := scoreKeywordContext(Candidate{Prefix: c.prefix, Value: c.value, After: c.after})
+		if sc.Weak != c.weak {
+			t.Errorf("%s%s%s: weak %v, want %v", c.prefix, c.value, c.after, sc.Weak, c.weak)
+		}
+	}
+}
+
 func TestClassifyKey(t *testing.T) {
 	cases := map[string]keyKind{
 		"DB_PASSWORD": kindPassword, "dbPass": kindPassword, "bypass": kindNone, "NOPASSWD": kindNone,

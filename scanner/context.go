@@ -30,6 +30,24 @@ func configLike(p string) bool {
 	return configExts[ext]
 }
 
+// deployExts are configuration formats that deployments read (compose,
+// CI workflows, Ansible vars, .env, properties): a plain default password
+// there (postgres, admin) is one a service really runs with. Docs and
+// code are left out: "password: admin" in a README or a test is filler.
+var deployExts = map[string]bool{
+	".env": true, ".yml": true, ".yaml": true, ".properties": true, ".ini": true, ".conf": true, ".cfg": true,
+	".cnf": true, ".toml": true, ".dist": true, ".config": true, ".tfvars": true,
+}
+
+// deployConfig reports whether the file is deployment configuration.
+func deployConfig(p string) bool {
+	base := strings.ToLower(path.Base(strings.ReplaceAll(p, "\\", "/")))
+	if strings.HasPrefix(base, "dockerfile") || strings.HasPrefix(base, ".env") || strings.HasPrefix(base, "docker-compose") {
+		return true
+	}
+	return deployExts[path.Ext(base)]
+}
+
 // testDirs and testMarks mark paths of tests, fixtures, examples and docs,
 // where credentials are more often throwaway ones: generic findings there
 // lose one confidence level rather than being dropped.
@@ -93,6 +111,14 @@ func weighPath(r *rules.Rule, m *rules.Match, line string, p pathKind) bool {
 	if p.i18n || m.Bare && !p.config {
 		return false
 	}
+	if m.Weak && p.deploy {
+		// A default password in deployment config is in use as written,
+		// tests' service containers included.
+		if m.Confidence == rules.ConfidenceLow {
+			m.Confidence = rules.ConfidenceMedium
+		}
+		return true
+	}
 	if p.testy {
 		if m.Score > 0 {
 			// A scored candidate loses testPathPenalty: a random-looking
@@ -112,8 +138,8 @@ func weighPath(r *rules.Rule, m *rules.Match, line string, p pathKind) bool {
 }
 
 // pathKind is what the engine knows about an item's path.
-type pathKind struct{ config, testy, i18n bool }
+type pathKind struct{ config, deploy, testy, i18n bool }
 
 func kindOf(p string) pathKind {
-	return pathKind{config: configLike(p), testy: testLikePath(p), i18n: i18nPath(p)}
+	return pathKind{config: configLike(p), deploy: deployConfig(p), testy: testLikePath(p), i18n: i18nPath(p)}
 }

@@ -13,21 +13,34 @@ func TestWeighPath(t *testing.T) {
 		path string
 		rule *rules.Rule
 		bare bool
+		weak bool
 		conf string
 		keep bool
 		want string
 	}{
-		{"app/settings.py", generic, false, "high", true, "high"},
-		{"app/settings.py", generic, true, "low", false, ""},
-		{"deploy/.env", generic, true, "low", true, "low"},
-		{"docker-compose.yml", generic, true, "medium", true, "medium"},
-		{"src/tests/test_login.py", generic, false, "high", true, "medium"},
-		{"examples/config.js", generic, false, "medium", true, "low"},
-		{"config/locales/en.yml", generic, false, "high", false, ""},
-		{"src/tests/keys_test.go", provider, false, "high", true, "high"},
+		{"app/settings.py", generic, false, false, "high", true, "high"},
+		{"app/settings.py", generic, true, false, "low", false, ""},
+		{"deploy/.env", generic, true, false, "low", true, "low"},
+		{"docker-compose.yml", generic, true, false, "medium", true, "medium"},
+		{"src/tests/test_login.py", generic, false, false, "high", true, "medium"},
+		{"examples/config.js", generic, false, false, "medium", true, "low"},
+		{"config/locales/en.yml", generic, false, false, "high", false, ""},
+		{"src/tests/keys_test.go", provider, false, false, "high", true, "high"},
+		// A default password (postgres, admin) is in use in deployment
+		// config, tests' service containers included; in code and docs
+		// it stays low.
+		{"docker-compose.yml", generic, true, true, "low", true, "medium"},
+		{".github/workflows/ci.yml", generic, true, true, "low", true, "medium"},
+		{"deploy/.env.dist", generic, true, true, "low", true, "medium"},
+		{"src/test/resources/cassandra.yaml", generic, true, true, "low", true, "medium"},
+		{"conf/app.properties", generic, true, true, "low", true, "medium"},
+		{"tests/test_db.py", generic, false, true, "low", true, "low"},
+		{"README.md", generic, true, true, "low", true, "low"},
+		{"docs/install.rst", generic, true, true, "low", true, "low"},
+		{"config/locales/en.yml", generic, false, true, "low", false, ""},
 	}
 	for _, c := range cases {
-		m := rules.Match{Confidence: c.conf, Bare: c.bare}
+		m := rules.Match{Confidence: c.conf, Bare: c.bare, Weak: c.weak}
 		keep := weighPath(c.rule, &m, "x", kindOf(c.path))
 		if keep != c.keep || keep && m.Confidence != c.want {
 			t.Errorf("%s (bare %v, %s): keep %v confidence %q, want %v %q", c.path, c.bare, c.conf, keep, m.Confidence, c.keep, c.want)
