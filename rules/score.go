@@ -239,7 +239,7 @@ var nonValues = map[string]bool{
 var placeholderMarks = []string{
 	"${", "{{", "}}", "#{", "%(", "$(", "<%", "%>", "xxxx", "****", "....", "your_", "your-", "yourpass",
 	"yourtoken", "yourkey", "yoursecret", "your password", "placeholder", "replace_me", "replace-me",
-	"%s", "%d", "%v", "changeme", "change_me", "change-me", "changeit", "insert_", "enter_", "_here", "-here", " here", "todo", "fixme", "redacted", "<", ">", "***", "…", "•",
+	"%s", "%d", "%v", "changeme", "change_me", "change-me", "changeit", "insert_", "enter_", "_here", "-here", " here", "todo", "fixme", "redacted", "<", "***", "…", "•",
 }
 
 // charClasses counts lower, upper, digit and other characters present.
@@ -343,12 +343,18 @@ func wordLike(s string) bool {
 		return false
 	}
 	ws := keyWords(s)
+	short := 0
 	for _, w := range ws {
 		if len(w) > 14 || !vowelish(w) {
 			return false
 		}
+		if len(w) <= 2 {
+			short++
+		}
 	}
-	return true
+	// Random mixed case splits into fragments (zYiAqd9aFz: z Yi Aqd9a Fz);
+	// names split into words (oaCitations, getXMLHttpRequest).
+	return len(ws) < 3 || short*2 <= len(ws)
 }
 
 // vowelish is a crude "pronounceable" test: random strings of letters
@@ -388,7 +394,7 @@ func scoreKeywordContext(c Candidate) Score {
 	case !quoted && (strings.HasPrefix(after, "(") || strings.HasPrefix(after, "[") || strings.HasPrefix(after, ".") ||
 		strings.HasPrefix(after, ">") || strings.HasPrefix(after, "::") || strings.HasSuffix(v, "-") || strings.HasSuffix(v, "=") && len(v) < 16):
 		return Score{} // a call, index, attribute or pointer: code
-	case quoted && strings.HasPrefix(after[min(1, len(after)):], "."):
+	case quoted && strings.HasPrefix(after[min(1, len(after)):], ".") && !literalConversion(after[1:]):
 		return Score{} // 'bearer {x}'.format(...)
 	case strings.HasPrefix(v, "--"):
 		return Score{} // a command-line flag
@@ -402,6 +408,8 @@ func scoreKeywordContext(c Candidate) Score {
 		return Score{} // a command and its argument: $pw = ConvertTo-SecureString '...'
 	case ternaryKey(pre):
 		return Score{} // cond ? 'wrongPassword' : 'unlockFailed'
+	case strings.Contains(v, "->") || strings.HasPrefix(v, ".$"):
+		return Score{} // PHP/C member access and concatenation: '='.$this->config['x']
 	case regexLike(v):
 		return Score{} // a pattern: client_secret=\w+
 	case quoted && (strings.HasPrefix(v, "+") || strings.HasSuffix(v, "+") || strings.HasSuffix(v, "(")):
@@ -460,7 +468,7 @@ func scoreKeywordContext(c Candidate) Score {
 	}
 	// An unquoted identifier is a variable in code and a literal in a
 	// config file: the engine decides by file type.
-	bare := !quoted && (identLike(v) || isDigits(v))
+	bare := !quoted && (identLike(v) || isDigits(v)) && !queryParam(pre)
 	if kind == kindKey && (n < 16 || ent < 3.2) {
 		return Score{} // cache_key = "user-profile"
 	}
@@ -616,6 +624,25 @@ func sequential(lv string) bool {
 		}
 	}
 	return false
+}
+
+// literalConversion reports a method that turns a string literal into
+// bytes or chars ("...".toCharArray(), "...".encode()): the literal is
+// still the value, unlike "...".format(x) or "...".replace(a, b).
+func literalConversion(after string) bool {
+	for _, m := range []string{".toCharArray(", ".getBytes(", ".encode(", ".toByteArray(", ".ToCharArray(", ".as_bytes(", ".to_string(", ".to_owned(", ".into(", ".bytes"} {
+		if strings.HasPrefix(after, m) {
+			return true
+		}
+	}
+	return false
+}
+
+// queryParam reports a key written as a URL query parameter (?token=,
+// &client_secret=): its unquoted value is a literal, not a variable.
+func queryParam(pre string) bool {
+	pre = strings.TrimSuffix(pre, "amp;")
+	return strings.HasSuffix(pre, "?") || strings.HasSuffix(pre, "&")
 }
 
 // countingRun reports values that are mostly ascending runs (0123456789,

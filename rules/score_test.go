@@ -37,7 +37,13 @@ func TestScoreKeywordContext(t *testing.T) {
 		{`.replace(/\bclient_secret=`, `\w+/g`, `, "x")`, "", false},
 		{`$SecPassword = `, "ConvertTo-SecureString", ` '<Wtver>' -AsPlainText`, "", false},
 		{`password: '`, "你的密码", `',`, "", false},
-		{`?password=`, "zYiAqd9aFz", `"`, ConfidenceMedium, true},
+		{`?password=`, "zYiAqd9aFz", `"`, ConfidenceMedium, false}, // a query parameter is a literal, even in code
+		{`token=`, "zYiAqd9aFz", ``, ConfidenceMedium, true},
+		{`$password = '`, "H7{Qj1n>%28=;P", `';`, ConfidenceHigh, false},
+		{`KEY_STORE_PASSWORD = "`, "docker!!11!!one!", `".toCharArray();`, ConfidenceHigh, false},
+		{`SECRET = "`, "bearer {x}", `".format(t)`, "", false},
+		{`'JWT_SECRET='`, ".$this->laravel[", `'config']`, "", false},
+		{`api_key = "`, "oaCitations", `"`, "", false},
 		// Counting runs are filler: reported, but low.
 		{`consumer_secret = '`, "0123456789", `'`, ConfidenceLow, false},
 		{`GIT_AUTH_TOKEN=`, "abcdefghijklmno=0123456789", `'`, ConfidenceLow, false},

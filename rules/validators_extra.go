@@ -1,6 +1,7 @@
 package rules
 
 import (
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
@@ -19,6 +20,7 @@ func extraValidators() Validators {
 		"age-secret-key":    ageSecretKey,
 		"basic-auth":        basicAuthValue,
 		"base64-pem":        base64PEM,
+		"der-private-key":   derPrivateKey,
 		"onepassword-sa":    onePasswordServiceAccount,
 		"json-base64-token": jsonBase64Object,
 		"discord-bot-token": discordBotToken,
@@ -286,4 +288,24 @@ func discordBotToken(secret string) (bool, map[string]string) {
 		}
 	}
 	return true, map[string]string{"bot_id": string(raw)}
+}
+
+// derPrivateKey checks base64 DER key material without PEM armour
+// (PKCS#8, PKCS#1 RSA or SEC1 EC): it must decode and parse as a key.
+// A body cut short fails, and the rule reports it at its unverified level.
+func derPrivateKey(secret string) (bool, map[string]string) {
+	raw, ok := decodeBase64Any(secret)
+	if !ok {
+		return false, nil
+	}
+	if _, err := x509.ParsePKCS8PrivateKey(raw); err == nil {
+		return true, map[string]string{"format": "pkcs8"}
+	}
+	if _, err := x509.ParsePKCS1PrivateKey(raw); err == nil {
+		return true, map[string]string{"format": "pkcs1"}
+	}
+	if _, err := x509.ParseECPrivateKey(raw); err == nil {
+		return true, map[string]string{"format": "sec1"}
+	}
+	return false, nil
 }

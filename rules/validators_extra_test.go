@@ -61,6 +61,12 @@ func TestExtraValidators(t *testing.T) {
 		{"base64-pem", b64([]byte(ecKey)), true, nil},
 		{"base64-pem", b64([]byte("-----BEGIN EC PRIVATE KEY-----\nbm90IGEga2V5\n-----END EC PRIVATE KEY-----\n")), false, nil},
 		{"base64-pem", b64([]byte("plain text")), false, nil},
+		// Base64 DER private keys without armour (keys generated for this test).
+		{"der-private-key", "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgloHWjOPKK6ud01ZypsetJI2Y/z6ZTyIFvTWe9o5sTMKhRANCAAQtnJAmcdkW1HlfNciW1E8CaOeeN1yPQSZyIlfF4JLWDalV+2gp4whm6zxLkVmp7WbKdkqQhhbAECPx73+dv75Q", true, map[string]string{"format": "pkcs8"}},
+		{"der-private-key", "MHcCAQEEIKmhzOx2anFxUBrgX+lsz4dDbhIoKuWqYIgqKVGpt2nDoAoGCCqGSM49AwEHoUQDQgAEFkJENJE9tsTudtEIsb9CJSWSwuA9sPWDDvzsldNecV7Zm96hnWzJQ7DNJMrs5yDaXkTbb8bKVyhGhLK+Rut7Kw==", true, map[string]string{"format": "sec1"}},
+		{"der-private-key", "MC4CAQAwBQYDK2VwBCIEILDOfTwW+ZQkdng8j8rqVXSx17iygJ9GRDmoeYrIQtC7", true, map[string]string{"format": "pkcs8"}},
+		{"der-private-key", "MHcCAQEEIKmhzOx2anFxUBrgX+lsz4dDbhIoKuWqYIgqKVGpt2nDoAoGCCqGSM49AwEHoUQDQgAEFkJENJE9tsTudtEIsb9CJSWSwuA9sPWDDvzsldNecV7Z", false, nil}, // cut short
+		{"der-private-key", "MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC5", false, nil},
 		// 1Password service-account tokens.
 		{"onepassword-sa", "ops_" + base64.RawURLEncoding.EncodeToString([]byte(`{"signInAddress":"acme.1password.com","email":"x@1passwordserviceaccounts.com","secretKey":"A3-X"}`)), true,
 			map[string]string{"sign_in_address": "acme.1password.com"}},
