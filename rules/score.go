@@ -27,10 +27,10 @@ type Score struct {
 	// or .env file, but a variable reference in code.
 	Bare bool
 	// Weak marks a password that is a word or a common default (postgres,
-	// admin, cassandra): low confidence in code, where such values are
-	// test filler, but a deployed default credential in a deployment
-	// config file (compose, CI, .env, YAML, properties), where the engine
-	// raises it to medium.
+	// admin, cassandra): filler in tests, examples and docs, where it stays
+	// low, but a credential in use in deployment config (compose, CI,
+	// .env, YAML, properties) and non-test code, where the engine raises
+	// it to medium.
 	Weak bool
 }
 

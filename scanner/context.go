@@ -111,9 +111,11 @@ func weighPath(r *rules.Rule, m *rules.Match, line string, p pathKind) bool {
 	if p.i18n || m.Bare && !p.config {
 		return false
 	}
-	if m.Weak && p.deploy {
+	if m.Weak && (p.deploy || !p.testy && !p.docs) {
 		// A default password in deployment config is in use as written,
-		// tests' service containers included.
+		// tests' service containers included; so is one in non-test code
+		// (connect(user="root", password="root")). Tests, examples and
+		// docs use such values as filler: they stay low.
 		if m.Confidence == rules.ConfidenceLow {
 			m.Confidence = rules.ConfidenceMedium
 		}
@@ -138,8 +140,15 @@ func weighPath(r *rules.Rule, m *rules.Match, line string, p pathKind) bool {
 }
 
 // pathKind is what the engine knows about an item's path.
-type pathKind struct{ config, deploy, testy, i18n bool }
+type pathKind struct{ config, deploy, docs, testy, i18n bool }
 
 func kindOf(p string) pathKind {
-	return pathKind{config: configLike(p), deploy: deployConfig(p), testy: testLikePath(p), i18n: i18nPath(p)}
+	return pathKind{config: configLike(p), deploy: deployConfig(p), docs: docsPath(p), testy: testLikePath(p), i18n: i18nPath(p)}
+}
+
+// docsExts are prose formats, where "password: admin" illustrates.
+var docsExts = map[string]bool{".md": true, ".markdown": true, ".rst": true, ".txt": true, ".adoc": true, ".html": true, ".htm": true, ".1": true, ".ipynb": true}
+
+func docsPath(p string) bool {
+	return docsExts[strings.ToLower(path.Ext(p))]
 }

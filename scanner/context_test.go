@@ -27,14 +27,18 @@ func TestWeighPath(t *testing.T) {
 		{"config/locales/en.yml", generic, false, false, "high", false, ""},
 		{"src/tests/keys_test.go", provider, false, false, "high", true, "high"},
 		// A default password (postgres, admin) is in use in deployment
-		// config, tests' service containers included; in code and docs
-		// it stays low.
+		// config, tests' service containers included, and in non-test
+		// code; in tests, examples and docs it stays low.
 		{"docker-compose.yml", generic, true, true, "low", true, "medium"},
 		{".github/workflows/ci.yml", generic, true, true, "low", true, "medium"},
 		{"deploy/.env.dist", generic, true, true, "low", true, "medium"},
 		{"src/test/resources/cassandra.yaml", generic, true, true, "low", true, "medium"},
 		{"conf/app.properties", generic, true, true, "low", true, "medium"},
 		{"tests/test_db.py", generic, false, true, "low", true, "low"},
+		{"app/db.py", generic, false, true, "low", true, "medium"},
+		{"src/main/java/org/acme/RabbitContainer.java", generic, false, true, "low", true, "medium"},
+		{"examples/connect.py", generic, false, true, "low", true, "low"},
+		{"app/db.py", generic, false, false, "low", true, "low"},
 		{"README.md", generic, true, true, "low", true, "low"},
 		{"docs/install.rst", generic, true, true, "low", true, "low"},
 		{"config/locales/en.yml", generic, false, true, "low", false, ""},
