@@ -398,7 +398,7 @@ func scoreKeywordContext(c Candidate) Score {
 		return Score{} // 'bearer {x}'.format(...)
 	case strings.HasPrefix(v, "--"):
 		return Score{} // a command-line flag
-	case strings.Contains(v, "{") && strings.Contains(v, "}"):
+	case templated(v):
 		return Score{} // a format string
 	case strings.Count(v, " ") >= 2:
 		return Score{} // a sentence
@@ -422,7 +422,7 @@ func scoreKeywordContext(c Candidate) Score {
 		return Score{} // an environment variable or constant name
 	case !quoted && (strings.ContainsAny(v[:1], "+:!?") || strings.HasSuffix(v, "?") || strings.Contains(v, "::")):
 		return Score{} // an expression, a type (KeyData?), a constant (Password::X)
-	case strings.Contains(v, "(") && strings.Contains(v, ")"):
+	case strings.Contains(v, "(") && strings.LastIndexByte(v, ')') > strings.IndexByte(v, '('):
 		return Score{} // a call, a mock template @word(6), an elision (...)
 	case hashed(lv):
 		return Score{} // a password hash, not the password
@@ -624,6 +624,26 @@ func sequential(lv string) bool {
 		}
 	}
 	return false
+}
+
+// templated reports a format string: a {...} holding a name, an index or
+// nothing ({0}, {user}, {{ .Values.x }}). Base64 wrapped in braces
+// ({AQAAABAAAAAQ...=}, an encrypted-value notation) is not one.
+func templated(v string) bool {
+	for {
+		i := strings.IndexByte(v, '{')
+		if i < 0 {
+			return false
+		}
+		j := strings.IndexByte(v[i:], '}')
+		if j < 0 {
+			return false
+		}
+		if in := v[i+1 : i+j]; len(in) <= 40 && !strings.ContainsAny(in, "+/=") {
+			return true
+		}
+		v = v[i+j+1:]
+	}
 }
 
 // literalConversion reports a method that turns a string literal into

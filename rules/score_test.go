@@ -43,6 +43,13 @@ func TestScoreKeywordContext(t *testing.T) {
 		{`KEY_STORE_PASSWORD = "`, "docker!!11!!one!", `".toCharArray();`, ConfidenceHigh, false},
 		{`SECRET = "`, "bearer {x}", `".format(t)`, "", false},
 		{`'JWT_SECRET='`, ".$this->laravel[", `'config']`, "", false},
+		// Braces and parentheses: format strings and calls, not base64 in
+		// braces or a Django key's punctuation.
+		{`"passphrase": "`, "{AQAAABAAAAAQmEZaw8Ev9tClXWVQye1TR2KgF3p/wGoYs/TEQCmsxCk=}", `",`, ConfidenceHigh, false},
+		{`secret = "`, "{0}:{1}", `"`, "", false},
+		{`secret = "`, "prefix-{user_name}-suffix", `"`, "", false},
+		{`django_secret_key: "`, "akr2icmg1n8%z^3fe3c+)5d0(t^cy-2_25rrl35a7@!scna^1#", `"`, ConfidenceHigh, false},
+		{`secret = "`, "hmac(key)", `"`, "", false},
 		{`api_key = "`, "oaCitations", `"`, "", false},
 		// Counting runs are filler: reported, but low.
 		{`consumer_secret = '`, "0123456789", `'`, ConfidenceLow, false},
