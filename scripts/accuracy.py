@@ -11,6 +11,7 @@ both). Only the Python standard library is used.
 """
 import argparse
 import collections
+import hashlib
 import json
 import os
 import subprocess
@@ -21,15 +22,17 @@ LEVELS = ("low", "medium", "high")
 RANK = {l: i for i, l in enumerate(LEVELS)}
 
 
-def score(scorer, labels, findings, tmp):
+def score(scorer, labels, findings, tmp, root=None):
     fpath = os.path.join(tmp, "findings.json")
     jpath = os.path.join(tmp, "score.json")
     lpath = os.path.join(tmp, "list.jsonl")
     with open(fpath, "w", encoding="utf-8") as f:
         json.dump(findings, f)
-    subprocess.run([sys.executable, scorer, "--labels", labels, "--exclude", "UUID",
-                    "--json", jpath, "--list", lpath, fpath],
-                   check=True, stdout=subprocess.DEVNULL)
+    cmd = [sys.executable, scorer, "--labels", labels, "--exclude", "UUID",
+           "--json", jpath, "--list", lpath, fpath]
+    if root:
+        cmd[2:2] = ["--root", root]
+    subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL)
     res = json.load(open(jpath, encoding="utf-8"))
     fp_cat = collections.Counter()
     for line in open(lpath, encoding="utf-8"):
@@ -57,6 +60,10 @@ def main():
                     help="the confidence level the per-category table is for")
     ap.add_argument("--min-spans", type=int, default=5,
                     help="categories with fewer T spans are summed into 'other'")
+    ap.add_argument("--halves", action="store_true",
+                    help="also score two halves of the repositories (A: first byte of "
+                         "sha1(repo) even, B: odd), to check a change made while looking "
+                         "at one half holds on the other")
     args = ap.parse_args()
 
     all_findings = json.load(open(args.findings, encoding="utf-8")) or []
@@ -97,7 +104,34 @@ def main():
     print()
     print("X spans flagged (not scored): %d/%d; unlabelled lines flagged: %d" % (
         r["X_spans_flagged"], r["spans"]["X"], r["unlabelled_lines_flagged"]))
+    if args.halves:
+        print_halves(args, all_findings)
     return 0
+
+
+def print_halves(args, all_findings):
+    root = os.path.join(os.path.dirname(os.path.abspath(args.labels)), "files")
+    with tempfile.TemporaryDirectory() as tmp:
+        paths = {h: os.path.join(tmp, "labels_%s.jsonl" % h) for h in "AB"}
+        outs = {h: open(p, "w", encoding="utf-8") for h, p in paths.items()}
+        for line in open(args.labels, encoding="utf-8"):
+            if line.strip():
+                repo = json.loads(line).get("repo") or ""
+                h = "A" if hashlib.sha1(repo.encode()).digest()[0] % 2 == 0 else "B"
+                outs[h].write(line)
+        for f in outs.values():
+            f.close()
+        print()
+        print("By half of the repositories (A: sha1(repo)[0] even, B: odd):")
+        print()
+        print("| half | --min-confidence | TP | FP | FN | precision | recall | F1 |")
+        print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: |")
+        for h in "AB":
+            for lvl in LEVELS:
+                fs = [f for f in all_findings if RANK.get(f.get("confidence"), 0) >= RANK[lvl]]
+                r, _ = score(args.scorer, paths[h], fs, tmp, root)
+                print("| %s | %s | %d | %d | %d | %.3f | %.3f | %.3f |" % (
+                    h, lvl, r["TP"], r["FP"], r["FN"], r["precision"], r["recall"], r["f1"]))
 
 
 if __name__ == "__main__":

@@ -10,6 +10,9 @@
 #                     repository (or the main checkout of a worktree), else
 #                     /work/shared/corpora/creddata-dev.
 #        KEYTRAIL_ARGS extra scan flags.
+#        HALVES=1     also score the two halves of the repositories (by
+#                     sha1 of the repository name) apart, to check that a
+#                     change made while looking at one half holds on the other.
 #
 # The corpus stays where it is: nothing is copied into the repository.
 # Without a corpus it says so and exits 0.
@@ -51,6 +54,6 @@ if [ "$rc" -gt 1 ]; then
 fi
 default=$(./bin/keytrail scan dir --help 2>&1 | sed -n 's/.*--min-confidence.*(default "\([a-z]*\)").*/\1/p')
 python3 scripts/accuracy.py --labels "$CORPUS/labels.jsonl" --scorer "$SCORER" \
-	--default "${default:-low}" "$out/findings.json"
+	--default "${default:-low}" ${HALVES:+--halves} "$out/findings.json"
 echo
 echo "findings: $out/findings.json (secrets in full: keep it local)" >&2
