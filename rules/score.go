@@ -157,10 +157,23 @@ var notSecretWords = map[string]bool{
 	"toolbar": true, "style": true, "class": true, "icon": true, "button": true, "link": true, "mask": true,
 }
 
+// ownerWords name whose secret a key holds when they come before the
+// secret word (user_password); after it they name an attribute
+// (password_username).
+var ownerWords = map[string]bool{"user": true, "username": true, "login": true, "email": true}
+
 func classify(key string) keyKind {
 	words := keyWords(key)
-	salted := false
+	salted, seenSecret := false, false
 	for _, w := range words {
+		if ownerWords[w] && !seenSecret {
+			// userPassword, admin_email_token: the secret of a user,
+			// not an attribute of a secret (password_user is).
+			continue
+		}
+		if containsSecretWord(w) {
+			seenSecret = true
+		}
 		if strings.HasSuffix(w, "salt") || strings.HasPrefix(w, "nonce") || w == "pepper" {
 			// A hard-coded salt or nonce is key material (WordPress
 			// AUTH_SALT, an OAuth nonce): scored like a *_key name, so only

@@ -100,6 +100,8 @@ func TestClassifyKey(t *testing.T) {
 		"key": kindNone, "token_uri": kindNone, "password_file": kindNone, "publicKeyToken": kindNone,
 		"credentials": kindAuth, "author": kindNone, "AUTH_SALT": kindKey, "oauth_nonce": kindKey,
 		"password_salt": kindKey, "saltLength": kindNone, "noncekey": kindKey,
+		"postBody.UserPassword": kindPassword, "user_password": kindPassword, "login_token": kindToken,
+		"password_username": kindNone, "token_user": kindNone, "user_name": kindNone,
 	}
 	for k, want := range cases {
 		if got := classify(k); got != want {
