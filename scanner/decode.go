@@ -206,7 +206,7 @@ func (w *Worker) scanDecoded(data []byte, from, to, depth int, chain string, del
 		return nil
 	}
 	var out []rawMatch
-	encodedWords(data, from, to, func(start, end int) {
+	visit := func(start, end int) {
 		ew := encodedWord{start, end}
 		if delta != nil {
 			if delta.unchanged(start-1, end+1) {
@@ -232,6 +232,29 @@ func (w *Worker) scanDecoded(data []byte, from, to, depth int, chain string, del
 			m.span = ew.end - ew.start
 			out = append(out, m)
 		}
-	})
+	}
+	if delta == nil {
+		encodedWords(data, from, to, visit)
+		return out
+	}
+	// A delta item: a word inside the deep of an unchanged span (its
+	// delimiters too) is skipped anyway, so only the words that meet a
+	// near range are looked for, each range widened to whole tokens.
+	isTok := func(c byte) bool { return !wordDelim[c] || c == '=' }
+	prev := from
+	for _, r := range delta.near(2) {
+		a, b := r.Start, r.End
+		for a > prev && isTok(data[a-1]) {
+			a--
+		}
+		for b < to && isTok(data[b]) {
+			b++
+		}
+		a, b = max(a, prev), min(b, to)
+		if a < b {
+			encodedWords(data, a, b, visit)
+			prev = b
+		}
+	}
 	return out
 }

@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"math/rand"
@@ -98,5 +99,30 @@ func TestDeltaNear(t *testing.T) {
 		if got := within(rs, c.lo, c.hi, n); got != c.in {
 			t.Errorf("within(%v, %d, %d, %d) = %v", rs, c.lo, c.hi, n, got)
 		}
+	}
+}
+
+// In a delta item an encoded word that starts deep inside unchanged text
+// and runs into the edit is still decoded: the search widens to whole
+// tokens.
+func TestDeltaDecodesWordAcrossEdit(t *testing.T) {
+	rnd := rand.New(rand.NewSource(9))
+	tok := fakeToken(rnd)
+	word := base64.StdEncoding.EncodeToString([]byte("x = " + tok + " " + strings.Repeat("pad ", 200)))
+	head := strings.Repeat("nothing to see here\n", 400)
+	text := head + "blob " + word + "\nmore\n"
+	edit := len(head) + 5 + len(word) - 10 // inside the word's tail
+	e := testEngine(t, Options{})
+	d := &Delta{Unchanged: []Span{{0, edit}}}
+	fs, _, err := e.NewWorker().ScanDelta(context.Background(), "f.txt", strings.NewReader(text), true, d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	found := false
+	for _, f := range fs {
+		found = found || f.Secret == tok
+	}
+	if !found {
+		t.Fatalf("token in an encoded word across the edit not found: %d findings", len(fs))
 	}
 }
