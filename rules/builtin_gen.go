@@ -1353,8 +1353,8 @@ var generatedFiles = []generatedFile{
 				Source:      "rules/data/cloud.toml",
 			},
 		}},
-	{name: "data/databases.toml", digest: "25125:e98db2c2",
-		chunks: []string{"2018:5350a23e", "1729:3e7b1cb0", "1818:b1c713ee", "1425:317b574a", "1470:b78d46cb", "1480:54884e3c", "1452:211a03c5", "1683:fa3d2c5d", "1566:3654d040", "1506:91be6e9e", "1464:ba069ad9", "680:1af56e4d", "724:258badff", "744:85384151", "741:0edc5f46", "764:9eb1ae27", "823:d9f36e77", "1214:c2356ba4", "842:41a46519", "647:607e5e15"},
+	{name: "data/databases.toml", digest: "25257:9b976a76",
+		chunks: []string{"2018:5350a23e", "1729:3e7b1cb0", "1818:b1c713ee", "1425:317b574a", "1470:b78d46cb", "1480:54884e3c", "1452:211a03c5", "1815:e87087b2", "1566:3654d040", "1506:91be6e9e", "1464:ba069ad9", "680:1af56e4d", "724:258badff", "744:85384151", "741:0edc5f46", "764:9eb1ae27", "823:d9f36e77", "1214:c2356ba4", "842:41a46519", "647:607e5e15"},
 		rules: []*Rule{
 			{
 				ID:          "postgres-connection-url",
@@ -1480,7 +1480,7 @@ var generatedFiles = []generatedFile{
 				Description: "ADO.NET / ODBC connection string with a password",
 				Provider:    "Microsoft SQL Server",
 				Keywords:    []string{"password="},
-				Regex:       "(?i)(?:server|data source|host|address)\\s*=\\s*[^;\"']+;[^\"'\\n]{0,200}?\\b(?:password|pwd)\\s*=\\s*([^;\"'\\s]{4,128})",
+				Regex:       "(?i)(?:server|data source|host|address)\\s*=\\s*[^;\"']+;[^\"'\\n]{0,200}?\\b(?:password|pwd)\\s*=\\s*([^;\"'\\s\\\\]{4,128})",
 				Severity:    "critical",
 				Tags:        []string{"database", "mssql"},
 				Remediation: "Change the SQL login's password (ALTER LOGIN ... WITH PASSWORD) and move the connection string to a secret store.",
@@ -1488,7 +1488,7 @@ var generatedFiles = []generatedFile{
 					Stopwords: []string{"example", "changeme", "placeholder", "redacted", "your_pass", "yourpass", "${", "{{"},
 				},
 				Examples:  []string{"\"DefaultConnection\": \"Server=tcp:sql01.acme.internal,1433;Database=Erp;User Id=erp_app;Password=w_IMlvdp5gjTrD8O;Encrypt=True\"", "conn = pyodbc.connect(\"DRIVER={ODBC Driver 18 for SQL Server};SERVER=10.0.0.5;UID=etl;Password=sj#LnZ5*_R^!j#8U;\")"},
-				Negatives: []string{"\"DefaultConnection\": \"Server=(localdb)\\\\mssqllocaldb;Database=App;Trusted_Connection=True\"", "Server=db;Database=app;User Id=sa;Password=<YourStrong!Passw0rd>;", "Server=db;Database=app;User Id=sa;Password=${SA_PASSWORD};"},
+				Negatives: []string{"->addOption('connection', null, 'Example: \\'bookstore=mysql:host=127.0.0.1;dbname=test;user=root;password=foobar\\' where')", "\"DefaultConnection\": \"Server=(localdb)\\\\mssqllocaldb;Database=App;Trusted_Connection=True\"", "Server=db;Database=app;User Id=sa;Password=<YourStrong!Passw0rd>;", "Server=db;Database=app;User Id=sa;Password=${SA_PASSWORD};"},
 				Source:    "rules/data/databases.toml",
 			},
 			{

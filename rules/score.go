@@ -397,7 +397,9 @@ func scoreKeywordContext(c Candidate) Score {
 	if kind == kindNone {
 		return Score{}
 	}
-	v := c.Value
+	// A trailing backslash escapes the quote that closes the string the
+	// assignment sits in ('...;password=foobar\' where'): not the value's.
+	v := strings.TrimRight(c.Value, `\`)
 	quoted := strings.ContainsAny(lastByte(c.Prefix), "\"'`")
 	lv := strings.ToLower(v)
 	after := strings.TrimLeft(c.After, " \t")
@@ -532,6 +534,9 @@ func scoreKeywordContext(c Candidate) Score {
 		}
 	}
 	if strings.Contains(v, " ") {
+		if phraseLike(v) {
+			return Score{} // UI text: 'PASSWORD_CHANGE': 'Change Login'
+		}
 		s -= 0.5
 	}
 	if nonASCIILetters(v) {

@@ -50,6 +50,8 @@ func TestScoreKeywordContext(t *testing.T) {
 		{`secret = "`, "prefix-{user_name}-suffix", `"`, "", false},
 		{`django_secret_key: "`, "akr2icmg1n8%z^3fe3c+)5d0(t^cy-2_25rrl35a7@!scna^1#", `"`, ConfidenceHigh, false},
 		{`secret = "`, "hmac(key)", `"`, "", false},
+		{`'PASSWORD_CHANGE': '`, "Change Login", `',`, "", false},
+		{`'Example: \'db=mysql:host=h;user=root;password=`, `foobar\`, `' where`, "", false},
 		{`api_key = "`, "oaCitations", `"`, "", false},
 		// Counting runs are filler: reported, but low.
 		{`consumer_secret = '`, "0123456789", `'`, ConfidenceLow, false},
