@@ -174,10 +174,11 @@ func classify(key string) keyKind {
 		if containsSecretWord(w) {
 			seenSecret = true
 		}
-		if strings.HasSuffix(w, "salt") || strings.HasPrefix(w, "nonce") || w == "pepper" {
-			// A hard-coded salt or nonce is key material (WordPress
-			// AUTH_SALT, an OAuth nonce): scored like a *_key name, so only
-			// random-looking values of 16 characters or more are kept.
+		if strings.HasSuffix(w, "salt") || w == "pepper" {
+			// A hard-coded salt is key material (WordPress AUTH_SALT):
+			// scored like a *_key name, so only random-looking values of
+			// 16 characters or more are kept. Nonces are not: they are
+			// public by design, and crypto test vectors are full of them.
 			salted = true
 			continue
 		}

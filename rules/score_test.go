@@ -100,7 +100,7 @@ func TestClassifyKey(t *testing.T) {
 		"DB_PASSWORD": kindPassword, "dbPass": kindPassword, "bypass": kindNone, "NOPASSWD": kindNone,
 		"client_secret": kindSecret, "oauth_token": kindToken, "apiKey": kindAPIKey, "AES_KEY": kindKey,
 		"key": kindNone, "token_uri": kindNone, "password_file": kindNone, "publicKeyToken": kindNone,
-		"credentials": kindAuth, "author": kindNone, "AUTH_SALT": kindKey, "oauth_nonce": kindKey,
+		"credentials": kindAuth, "author": kindNone, "AUTH_SALT": kindKey, "oauth_nonce": kindNone, "base_nonce": kindNone,
 		"password_salt": kindKey, "saltLength": kindNone, "noncekey": kindKey,
 		"postBody.UserPassword": kindPassword, "user_password": kindPassword, "login_token": kindToken,
 		"password_username": kindNone, "token_user": kindNone, "user_name": kindNone,
