@@ -852,6 +852,9 @@ func scoreCredentialValue(c Candidate) Score {
 		strings.HasPrefix(v, ":") || strings.HasPrefix(v, "?") || strings.HasPrefix(v, "@") {
 		return Score{} // variables and SQL bind parameters
 	}
+	if strings.HasSuffix(v, ">") {
+		return Score{} // the end of a placeholder: curl -u <user:pass>
+	}
 	if strings.HasSuffix(v, "=") && strings.Trim(v[:len(v)-1], "abcdefghijklmnopqrstuvwxyz_") == "" {
 		return Score{} // '--password', dest='password': an argparse keyword, not a value
 	}

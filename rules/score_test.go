@@ -124,6 +124,7 @@ func TestScoreCredentialValue(t *testing.T) {
 		{"action=", `'store', dest`, ""},
 		{"dest=", `'default_passwd'`, ""},
 		{"Force", ` password prompt.`, ""},
+		{"pass>", ` https://test.com`, ""},
 		{"ZGp1dHNqOkUxektMaVNwWU1aRWxMVEM=", `"`, ConfidenceHigh},
 	}
 	for _, c := range cases {
