@@ -548,6 +548,8 @@ func scoreKeywordContext(c Candidate) Score {
 	}
 	if wordy := wordLike(v) || phraseLike(v); wordy && (kind == kindToken || kind == kindAPIKey || kind == kindKey || kind == kindAuth) {
 		return Score{} // apiKey: "oa_citations", PRIVATE_TOKEN = "X-Access-Token"
+	} else if wordy && kind == kindSecret && strings.Contains(lv, "secret") {
+		return Score{} // a description of the value: base64-client-secret
 	} else if wordy && kind == kindSecret {
 		s -= 0.25 // tlsSecret: kiam-agent-tls
 	} else if wordy && phraseLike(v) {

@@ -51,6 +51,8 @@ func TestScoreKeywordContext(t *testing.T) {
 		{`django_secret_key: "`, "akr2icmg1n8%z^3fe3c+)5d0(t^cy-2_25rrl35a7@!scna^1#", `"`, ConfidenceHigh, false},
 		{`secret = "`, "hmac(key)", `"`, "", false},
 		{`'PASSWORD_CHANGE': '`, "Change Login", `',`, "", false},
+		{`google-client-secret: `, "base64-client-secret", ``, "", false},
+		{`tlsSecret: `, "kiam-agent-tls", ``, ConfidenceLow, false},
 		{`'Example: \'db=mysql:host=h;user=root;password=`, `foobar\`, `' where`, "", false},
 		{`api_key = "`, "oaCitations", `"`, "", false},
 		// Counting runs are filler: reported, but low.

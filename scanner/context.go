@@ -121,7 +121,7 @@ func weighPath(r *rules.Rule, m *rules.Match, line string, p pathKind) bool {
 		}
 		return true
 	}
-	if p.testy {
+	if p.testy && !p.deploy {
 		if m.Score > 0 {
 			// A scored candidate loses testPathPenalty: a random-looking
 			// value in a test is still reported high, a weak one drops a level.

@@ -39,6 +39,11 @@ func TestWeighPath(t *testing.T) {
 		{"src/main/java/org/acme/RabbitContainer.java", generic, false, true, "low", true, "medium"},
 		{"examples/connect.py", generic, false, true, "low", true, "low"},
 		{"app/db.py", generic, false, false, "low", true, "low"},
+		// Deployment config under a test or example path is config all
+		// the same: it keeps its level.
+		{"config/postal.example.yml", generic, true, false, "medium", true, "medium"},
+		{"test/ansible/defaults/main.yml", generic, true, false, "high", true, "high"},
+		{"examples/app.js", generic, false, false, "high", true, "medium"},
 		{"README.md", generic, true, true, "low", true, "low"},
 		{"docs/install.rst", generic, true, true, "low", true, "low"},
 		{"config/locales/en.yml", generic, false, true, "low", false, ""},
