@@ -552,6 +552,9 @@ func scoreKeywordContext(c Candidate) Score {
 		return Score{} // a description of the value: base64-client-secret
 	} else if wordy && kind == kindSecret {
 		s -= 0.25 // tlsSecret: kiam-agent-tls
+		if phraseLike(v) {
+			s = min(s, ScoreMedium-0.05) // words joined: base64-something-random
+		}
 	} else if wordy && phraseLike(v) {
 		s -= 0.1
 	}

@@ -53,6 +53,8 @@ func TestScoreKeywordContext(t *testing.T) {
 		{`'PASSWORD_CHANGE': '`, "Change Login", `',`, "", false},
 		{`google-client-secret: `, "base64-client-secret", ``, "", false},
 		{`tlsSecret: `, "kiam-agent-tls", ``, ConfidenceLow, false},
+		{`GITLAB_SECRETS_DB_KEY_BASE=`, "long-and-random-alphanumeric-string", ``, ConfidenceLow, false},
+		{`secret: `, "base64-something-random", ``, ConfidenceLow, false},
 		{`'Example: \'db=mysql:host=h;user=root;password=`, `foobar\`, `' where`, "", false},
 		{`api_key = "`, "oaCitations", `"`, "", false},
 		// Counting runs are filler: reported, but low.
