@@ -3,8 +3,10 @@ package scanner
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"runtime"
+	"runtime/debug"
 	"sync"
 	"sync/atomic"
 
@@ -67,7 +69,11 @@ func (s *Scanner) Run(ctx context.Context, src Source) (*Result, error) {
 		p.Go(func(ctx context.Context) error {
 			w := s.Engine.NewWorker()
 			for it := range items {
-				fs, n, err := s.scanItem(ctx, w, it)
+				fs, n, err := s.scanItemSafe(ctx, w, it)
+				if errors.Is(err, errPanicked) {
+					// The worker's buffers may be half-written: start afresh.
+					w = s.Engine.NewWorker()
+				}
 				nBytes.Add(n)
 				if s.Progress != nil {
 					s.Progress.Add(1, n)
@@ -143,6 +149,23 @@ func (s *Scanner) Run(ctx context.Context, src Source) (*Result, error) {
 func isSizeLimit(err error) bool {
 	var sl *SizeLimitError
 	return errors.As(err, &sl)
+}
+
+// errPanicked marks an item whose scan panicked.
+var errPanicked = errors.New("internal error while scanning (please report it)")
+
+// scanItemSafe is scanItem with a panic turned into that item's error: one
+// bad item must not take the scan down, nor hang it (a dead worker leaves
+// the source blocked on items nobody takes). The stack goes to the debug
+// log; it holds code locations, not content.
+func (s *Scanner) scanItemSafe(ctx context.Context, w *Worker, it Item) (fs []Finding, n int64, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			s.Log.Debug().Str("path", it.Path).Str("stack", string(debug.Stack())).Msg("scan panicked")
+			fs, err = nil, fmt.Errorf("%w: %v", errPanicked, r)
+		}
+	}()
+	return s.scanItem(ctx, w, it)
 }
 
 func (s *Scanner) scanItem(ctx context.Context, w *Worker, it Item) ([]Finding, int64, error) {
