@@ -195,7 +195,7 @@ func classify(key string) keyKind {
 		switch {
 		case notPasswordWords[w]:
 		case strings.Contains(w, "password") || strings.Contains(w, "passwd") || strings.Contains(w, "passphrase") ||
-			w == "pass" || w == "pwd" || w == "pswd" || w == "passwort" || w == "kennwort" || w == "senha" ||
+			w == "pass" || w == "pwd" || w == "pw" || w == "pswd" || w == "passwort" || w == "kennwort" || w == "senha" ||
 			w == "contrasena" || w == "contraseña" || w == "parol" || w == "parole" || w == "motdepasse" ||
 			strings.HasSuffix(w, "pass") || strings.HasSuffix(w, "pwd"):
 			return kindPassword
