@@ -107,7 +107,7 @@ func TestClassifyKey(t *testing.T) {
 		"credentials": kindAuth, "author": kindNone, "AUTH_SALT": kindKey, "oauth_nonce": kindNone, "base_nonce": kindNone,
 		"password_salt": kindKey, "saltLength": kindNone, "noncekey": kindKey,
 		"postBody.UserPassword": kindPassword, "user_password": kindPassword, "login_token": kindToken,
-		"password_username": kindNone, "DB_PW": kindPassword, "hash_pw": kindPassword, "token_user": kindNone, "user_name": kindNone,
+		"password_username": kindNone, "DB_PW": kindPassword, "hash_pw": kindNone, "new_pw": kindPassword, "token_user": kindNone, "user_name": kindNone,
 	}
 	for k, want := range cases {
 		if got := classify(k); got != want {
