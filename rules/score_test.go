@@ -90,6 +90,7 @@ func TestScoreWeak(t *testing.T) {
 		{`password: `, "U53r1234", ``, false},
 		{`api_token: "`, "postgres", `"`, false},
 		{`$password === '`, "whisky", `'`, false},
+		{`db_password = "`, "foo", `"`, true}, // raised only in deployment config and code files
 	}
 	for _, c := range cases {
 		sc := scoreKeywordContext(Candidate{Prefix: c.prefix, Value: c.value, After: c.after})

@@ -111,7 +111,7 @@ func weighPath(r *rules.Rule, m *rules.Match, line string, p pathKind) bool {
 	if p.i18n || m.Bare && !p.config {
 		return false
 	}
-	if m.Weak && (p.deploy || !p.testy && !p.docs) {
+	if m.Weak && (p.deploy || !p.config && !p.testy && !p.docs) {
 		// A default password in deployment config is in use as written,
 		// tests' service containers included; so is one in non-test code
 		// (connect(user="root", password="root")). Tests, examples and

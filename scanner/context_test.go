@@ -39,6 +39,7 @@ func TestWeighPath(t *testing.T) {
 		{"src/main/java/org/acme/RabbitContainer.java", generic, false, true, "low", true, "medium"},
 		{"examples/connect.py", generic, false, true, "low", true, "low"},
 		{"app/db.py", generic, false, false, "low", true, "low"},
+		{"", generic, false, true, "low", true, "low"}, // stdin: no file type to go by
 		// Deployment config under a test or example path is config all
 		// the same: it keeps its level.
 		{"config/postal.example.yml", generic, true, false, "medium", true, "medium"},
