@@ -1662,8 +1662,8 @@ var generatedFiles = []generatedFile{
 				Source:      "rules/data/databases.toml",
 			},
 		}},
-	{name: "data/generic.toml", digest: "19753:a3f7d0fa",
-		chunks: []string{"3269:539b1c22", "2600:3d880aa8", "2912:c62e451d", "1599:1dadc332", "3301:ecb6d90b", "2409:2f1f4b14", "1809:333e8c5a", "1451:48a3e4c2"},
+	{name: "data/generic.toml", digest: "20027:cb282003",
+		chunks: []string{"3269:539b1c22", "2600:3d880aa8", "2912:c62e451d", "1599:1dadc332", "3301:ecb6d90b", "2409:2f1f4b14", "2083:9385172f", "1451:48a3e4c2"},
 		rules: []*Rule{
 			{
 				ID:          "generic-secret-assignment",
@@ -1778,14 +1778,14 @@ var generatedFiles = []generatedFile{
 				Description: "Credential on a command line or in SQL: curl -u user:pass, docker login -p, --password VALUE, ConvertTo-SecureString, IDENTIFIED BY, WITH PASSWORD",
 				Provider:    "Generic",
 				Keywords:    []string{"curl", "docker login", "docker-login", "-pass", "convertto-securestring", "identified by", "with password", "with encrypted password", "password "},
-				Regex:       "(?i)(?:\\bcurl\\b[^\\n]{0,200}?\\s(?:-u|--user)[ \\t]*[\"']?[^\\s:\"'$]+:|\\bdocker(?:-|\\s+)login\\b[^\\n]{0,200}?\\s(?:-p|--password)(?:[ \\t]+|=)[\"']?|\\s[\"']?--(?:[\\w-]*-)?(?:password|passwd|pass)[\"']?(?:[ \\t]+|[ \\t]*,[ \\t]*)[\"']?|ConvertTo-SecureString\\s+(?:-String\\s+)?[\"']|\\bIDENTIFIED\\s+BY\\s+(?:PASSWORD\\s+)?[\"']?|\\bWITH\\s+(?:ENCRYPTED\\s+|UNENCRYPTED\\s+)?PASSWORD\\s+[\"']|\\bPASSWORD\\s*=\\s*N?')((?-i:[^\\s\"'`;,)]{3,128}))",
+				Regex:       "(?i)(?:\\bcurl\\b[^\\n]{0,200}?\\s(?:-u|--user)[ \\t]*[\"']?[^\\s:\"'$]+:|\\bdocker(?:-|\\s+)login\\b[^\\n]{0,200}?\\s(?:-p|--password)(?:[ \\t]+|=)[\"']?|\\s[\"']?--(?:[\\w-]*-)?(?:password|passwd|pass)[\"']?(?:[ \\t]+|[ \\t]*,[ \\t]*)[\"']?|ConvertTo-SecureString\\s+(?:-String\\s+)?[\"']|\\bIDENTIFIED\\s+BY\\s+(?:PASSWORD\\s+)?[\"']|(?-i:\\bIDENTIFIED\\s+BY\\s+(?:PASSWORD\\s+)?)|\\bWITH\\s+(?:ENCRYPTED\\s+|UNENCRYPTED\\s+)?PASSWORD\\s+[\"']|\\bPASSWORD\\s*=\\s*N?')((?-i:[^\\s\"'`;,)]{3,128}))",
 				Severity:    "high",
 				Tags:        []string{"generic", "password", "shell"},
 				Generic:     true,
 				Remediation: "Change the credential, and pass it through a prompt, an option file or an environment variable instead of the command line or a script (shell history and ps leak it).",
 				Scorer:      "cli-password",
-				Examples:    []string{"curl -u deploy:Wq8sT2vLx9 https://ci.acme.io/api/jobs", "docker login -u ci -p Hk29sLqW0xZt registry.acme.io", "echo $X | app --password Zx8Qw2Rt5 --host db", "    \"--keystore-password\", \"Zq8nR2wLx5\",", "$pw = ConvertTo-SecureString \"Pq7wL2zX9k\" -AsPlainText -Force", "CREATE USER app IDENTIFIED BY 'Lk2wQ8zX7p';", "ALTER USER postgres WITH PASSWORD 'Rt6yU3qW9z';", "ALTER LOGIN sa WITH PASSWORD = 'Mn3bV8cX2z'"},
-				Negatives:   []string{"curl -u \"$USER:$PASS\" https://ci.acme.io", "docker login -u ci --password-stdin registry.acme.io", "app --password $DB_PASSWORD", "app --password <password>", "CREATE USER app IDENTIFIED BY :pw;", "curl https://acme.io/users -u admin"},
+				Examples:    []string{"curl -u deploy:Wq8sT2vLx9 https://ci.acme.io/api/jobs", "docker login -u ci -p Hk29sLqW0xZt registry.acme.io", "echo $X | app --password Zx8Qw2Rt5 --host db", "    \"--keystore-password\", \"Zq8nR2wLx5\",", "$pw = ConvertTo-SecureString \"Pq7wL2zX9k\" -AsPlainText -Force", "CREATE USER app IDENTIFIED BY 'Lk2wQ8zX7p';", "create user app identified by 'Lk2wQ8zX7p';", "CREATE USER scott IDENTIFIED BY Tg7wQ2xZ9k;", "ALTER USER postgres WITH PASSWORD 'Rt6yU3qW9z';", "ALTER LOGIN sa WITH PASSWORD = 'Mn3bV8cX2z'"},
+				Negatives:   []string{"curl -u \"$USER:$PASS\" https://ci.acme.io", "docker login -u ci --password-stdin registry.acme.io", "app --password $DB_PASSWORD", "app --password <password>", "CREATE USER app IDENTIFIED BY :pw;", "// An objset is a set of objects identified by their unique id.", "// Target Atomic feature is identified by dynamic detection", "curl https://acme.io/users -u admin"},
 				Source:      "rules/data/generic.toml",
 			},
 			{
