@@ -424,6 +424,8 @@ func scoreKeywordContext(c Candidate) Score {
 		return Score{} // a command and its argument: $pw = ConvertTo-SecureString '...'
 	case ternaryKey(pre):
 		return Score{} // cond ? 'wrongPassword' : 'unlockFailed'
+	case key == "PASS" && strings.HasSuffix(strings.TrimRight(c.Prefix, " \t"), ":"):
+		return Score{} // a test runner's status line: "--- PASS: TestLog", "PASS: t-foo.sh"
 	case strings.Contains(v, "->") || strings.HasPrefix(v, ".$"):
 		return Score{} // PHP/C member access and concatenation: '='.$this->config['x']
 	case regexLike(v):

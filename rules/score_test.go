@@ -34,6 +34,11 @@ func TestScoreKeywordContext(t *testing.T) {
 		{`$password === '`, "whisky", `'`, ConfidenceLow, false},
 		// Conditionals, patterns, commands and language text are not values.
 		{`err ? 'wrongPassword' : '`, "unlockFailed", `';`, "", false},
+		// Test runners print "PASS: name"; a PASS key with '=' or in lower case is still one.
+		{`--- PASS: `, "TestLog", ` (0.04s)`, "", false},
+		{`"PASS:`, "Zq8nR2wLx5", `",`, "", false},
+		{`PASS=`, "Zq8nR2wLx5", ``, ConfidenceMedium, true},
+		{`pass: `, "Zq8nR2wLx5", ``, ConfidenceMedium, true},
 		{`.replace(/\bclient_secret=`, `\w+/g`, `, "x")`, "", false},
 		{`$SecPassword = `, "ConvertTo-SecureString", ` '<Wtver>' -AsPlainText`, "", false},
 		{`password: '`, "你的密码", `',`, "", false},
