@@ -11825,14 +11825,14 @@ var generatedFiles = []generatedFile{
 				Source:      "rules/data/payments.toml",
 			},
 		}},
-	{name: "data/privatekey.toml", digest: "12053:8da92398",
-		chunks: []string{"4003:4f7f5eb7", "1452:528ea7b4", "2645:65f473bf", "3655:0925e7af"},
+	{name: "data/privatekey.toml", digest: "12332:8074035c",
+		chunks: []string{"4282:83d20bbf", "1452:528ea7b4", "2645:65f473bf", "3655:0925e7af"},
 		rules: []*Rule{
 			{
 				ID:                   "private-key",
 				Description:          "Private key (PEM: RSA, EC, DSA, PKCS#8 or OpenSSH); reported at its BEGIN line even when the END line is missing or the body is cut short (then medium confidence, meta.verified=false)",
 				Provider:             "Private key",
-				Keywords:             []string{"private key-----"},
+				Keywords:             []string{"begin private key-----", "begin rsa private key-----", "begin ec private key-----", "begin dsa private key-----", "begin openssh private key-----"},
 				Regex:                "-----BEGIN (?:RSA |EC |DSA |OPENSSH )?PRIVATE KEY-----(?:\\s|\\\\[rn]|[\"'`+,])*(?:[A-Za-z-]+: [^\\r\\n\\\\]*(?:\\s|\\\\[rn]|[\"'`+,])+)*[A-Za-z0-9+/]{40}[\\s\\S]*?(?:-----END (?:RSA |EC |DSA |OPENSSH )?PRIVATE KEY-----|\\n[ \\t]*\\r?\\n|\\z)",
 				Validator:            "pem",
 				Severity:             "critical",
