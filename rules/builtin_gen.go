@@ -11825,8 +11825,8 @@ var generatedFiles = []generatedFile{
 				Source:      "rules/data/payments.toml",
 			},
 		}},
-	{name: "data/privatekey.toml", digest: "12332:8074035c",
-		chunks: []string{"4282:83d20bbf", "1452:528ea7b4", "2645:65f473bf", "3655:0925e7af"},
+	{name: "data/privatekey.toml", digest: "12500:55cdeff6",
+		chunks: []string{"4441:07c5776c", "1461:286f5810", "2645:65f473bf", "3655:0925e7af"},
 		rules: []*Rule{
 			{
 				ID:                   "private-key",
@@ -11838,6 +11838,7 @@ var generatedFiles = []generatedFile{
 				Severity:             "critical",
 				Tags:                 []string{"private-key", "crypto"},
 				Multiline:            true,
+				Lead:                 5,
 				Remediation:          "Treat the key pair as compromised: generate a new key, replace the public key wherever it is trusted (authorized_keys, certificates), and revoke certificates issued for the old one.",
 				UnverifiedConfidence: "medium",
 				Examples:             []string{"-----BEGIN EC PRIVATE KEY-----\nMHcCAQEEILQxG8khQZYsOe2pi2r7fQc/0ZJDDmCxEOMlRgeCxZ2AoAoGCCqGSM49\nAwEHoUQDQgAE7jVytqtwfh7HdYjfDPgPMGDNlTTIumxFinw7db+ZlZ/TEcrSxYRX\nqZfJ6B7GdQ3mZMqw/19kWarn6dgvgSTbcg==\n-----END EC PRIVATE KEY-----", "-----BEGIN OPENSSH PRIVATE KEY-----\nb3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAAMwAAAAtzc2gtZW\nQyNTUxOQAAACBXDQSgRj0onnWxbF7F/7c8nKNACNzyFEx9t1Bn3UZ+HQAAAJjxkYiO8ZGI\njgAAAAtzc2gtZWQyNTUxOQAAACBXDQSgRj0onnWxbF7F/7c8nKNACNzyFEx9t1Bn3UZ+HQ\nAAAEDItt8EAzNhx14WIfidPGvEjxCHsQNGCBsauUAOWDsUMlcNBKBGPSiedbFsXsX/tzyc\no0AI3PIUTH23UGfdRn4dAAAAFWZha2VAa2V5dHJhaWwuaW52YWxpZA==\n-----END OPENSSH PRIVATE KEY-----", "key = \"-----BEGIN EC PRIVATE KEY-----\\nMHcCAQEEILQxG8khQZYsOe2pi2r7fQc/0ZJDDmCxEOMlRgeCxZ2AoAoGCCqGSM49\\nAwEHoUQDQgAE7jVytqtwfh7HdYjfDPgPMGDNlTTIumxFinw7db+ZlZ/TEcrSxYRX\\nqZfJ6B7GdQ3mZMqw/19kWarn6dgvgSTbcg==\\n-----END EC PRIVATE KEY-----\\n\"", "-----BEGIN DSA PRIVATE KEY-----\nMIIBzAIBAAKBgQDIDFDLL+eJcYvlJxWelefhQue8MSVwUKX0tyMI/2790AAdL4Nq\nY4siKXR+lizLK5jHjdzUsRXcPrHX6huWEMCoBxaugpYSA8016YvYSbtVGM8g6RSH\n2hEmHYeNU/HXy5IviGhoFMffUeoIfdwpIc6QdHWG/N2+AQAFwyjQZje/MwIdAIMe\n622fWqItTC1pTCMew+MkNM96PeBVwHfJfAkCgYEAxFme0Lb7B/Cdnxuhhurf9mtT\nTSM5bQy0rsEtqE3bEOwl6/i5SdsgOc9hYl/5784eYksaNlPBgHjMzizPQBvkUcDs\nv5LR3Se1M6nxalDKpDy8btvYhNTJnnImtp8k/wo65AMKDsnm+L1Fak/mKExNB6Zi\n8J9bV/Ttaw666nCEQIICgYEAvhgmXU8sI7/rB/yMgRxT4OFSvyGFWE/+aJ+PxGEE\nJmAEsru7X5ftOe3fRrCp0YDHJ3QdNiDv3lZoTUYpL71LnZSWtskq35ez+fUJZKCC\nEo9Nrsp+2SkSKUkBy6RMALZFOkbZyO/CQ5jakaCbUvvxTUkUZqTr3d3xqcMsmwW8\ndXkCHAi7HbUzC0MdYqU+bKmbSEvVM7s+MfHeSgwlprA=\n-----END DSA PRIVATE KEY-----", "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIKzqRBKhX9ICC43xYuwZotjRpJMt0jUaY22j7G6+XdeM\n-----END PRIVATE KEY-----", "private_key: |\n  -----BEGIN PRIVATE KEY-----\n  MC4CAQAwBQYDK2VwBCIEIKzqRBKhX9ICC43xYuwZotjRpJMt0jUaY22j7G6+XdeM\n  -----END PRIVATE KEY-----", "-----BEGIN RSA PRIVATE KEY-----\nMIIEogIBAAKCAQEAzOG9LfHa81zD4H+1d+TCsAmB0UF+7lMwHCV/2SqpllooNPnh\nQr0jHp/RbYTa4RJJSkQSC4u9iBpCkS++e2T7IPUh+T5D6Zm8i5rxqoyyQBAzeqdK", "const key = \"-----BEGIN EC PRIVATE KEY-----\\n\" +\n  \"MHcCAQEEILQxG8khQZYsOe2pi2r7fQc/0ZJDDmCxEOMlRgeCxZ2AoAoGCCqGSM49\\n\" +\n  \"AwEHoUQDQgAE7jVytqtwfh7HdYjfDPgPMGDNlTTIumxFinw7db+ZlZ/TEcrSxYRX\\n\" +\n  \"qZfJ6B7GdQ3mZMqw/19kWarn6dgvgSTbcg==\\n\" +\n  \"-----END EC PRIVATE KEY-----\\n\";", "{\"private_key\": \"-----BEGIN PRIVATE KEY-----\\nMC4CAQAwBQYDK2VwBCIEIKzqRBKhX9ICC43xYuwZotjRpJMt0jUaY22j7G6+XdeM\\n-----END PRIVATE KEY-----\\n\"}"},
@@ -11854,6 +11855,7 @@ var generatedFiles = []generatedFile{
 				Severity:    "medium",
 				Tags:        []string{"private-key", "crypto", "encrypted"},
 				Multiline:   true,
+				Lead:        5,
 				Remediation: "The key is protected only by its passphrase, which may be weak or leaked alongside it: replace the key pair and revoke certificates issued for it.",
 				Examples:    []string{"-----BEGIN ENCRYPTED PRIVATE KEY-----\nMIGbMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAgHKozvTJJPewICCAAw\nDAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEEDBO1r/iva9GsCJABdwUqesEQEM5\ng+uukDJkZyfDnyK9xFjlC8aZ7tD/TcAmRv/XYPBtHIWH/GArXTeipWnrBaKGBOBR\nt1hOrQev2TgKZBxNZJg=\n-----END ENCRYPTED PRIVATE KEY-----", "tls:\n  key: |\n    -----BEGIN ENCRYPTED PRIVATE KEY-----\n    MIGbMFcGCSqGSIb3DQEFDTBKMCkGCSqGSIb3DQEFDDAcBAgHKozvTJJPewICCAAw\n    DAYIKoZIhvcNAgkFADAdBglghkgBZQMEASoEEDBO1r/iva9GsCJABdwUqesEQEM5\n    g+uukDJkZyfDnyK9xFjlC8aZ7tD/TcAmRv/XYPBtHIWH/GArXTeipWnrBaKGBOBR\n    t1hOrQev2TgKZBxNZJg=\n    -----END ENCRYPTED PRIVATE KEY-----"},
 				Negatives:   []string{"-----BEGIN ENCRYPTED PRIVATE KEY-----\n<redacted>\n-----END ENCRYPTED PRIVATE KEY-----", "-----BEGIN ENCRYPTED PRIVATE KEY-----\n!!!! not base64 at all, just some words here !!!!\n-----END ENCRYPTED PRIVATE KEY-----"},

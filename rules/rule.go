@@ -84,9 +84,15 @@ type Rule struct {
 	// PairRule links this rule's findings to another rule's within
 	// PairLines lines (an AWS key id and its secret access key), so the
 	// pair can be validated, audited and rotated together.
-	PairRule    string    `toml:"pair_rule"`
-	PairLines   int       `toml:"pair_lines"`
-	Multiline   bool      `toml:"multiline"`
+	PairRule  string `toml:"pair_rule"`
+	PairLines int    `toml:"pair_lines"`
+	Multiline bool   `toml:"multiline"`
+	// Lead, when above zero, says every match starts exactly Lead bytes
+	// before a keyword hit (a PEM block at its BEGIN line's dashes): the
+	// regex then runs anchored there, up to Context after the hit, so each
+	// block is matched once, from its own hit, not again in the ±Context
+	// region of every block near it.
+	Lead        int       `toml:"lead"`
 	Remediation string    `toml:"remediation"`
 	Allowlist   Allowlist `toml:"allowlist"`
 	// Scorer names a function that rates each candidate from features of
@@ -106,6 +112,8 @@ type Rule struct {
 	re         *regexp.Regexp
 	reOnce     sync.Once
 	fullOnce   sync.Once
+	atRe       *regexp.Regexp // \A-anchored regex, for FindAt
+	atOnce     sync.Once
 	lazy       bool
 	validator  Validator
 	scorer     Scorer
@@ -218,7 +226,7 @@ func (r *Rule) copyData(dup func([]string) []string) *Rule {
 		Keywords: dup(r.Keywords), Regex: r.Regex, SecretGroup: r.SecretGroup,
 		MinEntropy: r.MinEntropy, Validator: r.Validator, Severity: r.Severity,
 		Tags: dup(r.Tags), Generic: r.Generic, Context: r.Context,
-		PairRule: r.PairRule, PairLines: r.PairLines, Multiline: r.Multiline,
+		PairRule: r.PairRule, PairLines: r.PairLines, Multiline: r.Multiline, Lead: r.Lead,
 		Remediation: r.Remediation, Scorer: r.Scorer, UnverifiedConfidence: r.UnverifiedConfidence, Examples: dup(r.Examples),
 		Negatives: dup(r.Negatives), Source: r.Source, lazy: r.lazy,
 	}
@@ -324,6 +332,9 @@ func (r *Rule) Compile(validators Validators) error {
 		if r.Multiline {
 			r.Context = 16 << 10
 		}
+	}
+	if r.Lead < 0 || r.Lead > 0 && !r.Multiline {
+		return errf("field lead: %d needs multiline = true and a value of at least 1", r.Lead)
 	}
 	if r.PairLines <= 0 {
 		r.PairLines = 5
@@ -454,6 +465,24 @@ func (r *Rule) FindAll(text []byte, keepInvalid bool) []Match {
 		}
 	}
 	return out
+}
+
+// FindAt returns the match that starts at text[0], as FindAll would
+// report it, for rules with a Lead: only the block at the hit is wanted,
+// not the ones after it. A match refused (ok false) still has its
+// Start and End; End is 0 when the regex does not match there.
+func (r *Rule) FindAt(text []byte, keepInvalid bool) (Match, bool) {
+	r.prepare()
+	r.atOnce.Do(func() {
+		// Anchored, a block that does not match where it starts fails
+		// at once instead of searching on to the next block.
+		r.atRe = regexp.MustCompile(`\A(?:` + r.Regex + `)`)
+	})
+	loc := r.atRe.FindSubmatchIndex(text)
+	if loc == nil {
+		return Match{}, false
+	}
+	return r.accept(text, loc, keepInvalid)
 }
 
 // findAllIndex is the regex's FindAllSubmatchIndex(text, -1), through the

@@ -82,6 +82,8 @@ func TestCompileErrorsNameTheField(t *testing.T) {
 		{"bad severity", "[[rule]]\nid='x'\nkeywords=['a']\nregex='a'\nseverity='huge'\n", "field severity"},
 		{"unknown validator", "[[rule]]\nid='x'\nkeywords=['a']\nregex='a'\nvalidator='nope'\n", "field validator"},
 		{"bad group", "[[rule]]\nid='x'\nkeywords=['a']\nregex='(a)'\nsecret_group=3\n", "field secret_group"},
+		{"lead without multiline", "[[rule]]\nid='x'\nkeywords=['a']\nregex='a'\nlead=2\n", "field lead"},
+		{"negative lead", "[[rule]]\nid='x'\nkeywords=['a']\nregex='a'\nmultiline=true\nlead=-1\n", "field lead"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {

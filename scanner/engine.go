@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"sync"
 	"unicode/utf8"
@@ -464,18 +465,69 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 		})
 	}
 	var out []rawMatch
+	emit := func(ri, regStart int, m rules.Match) {
+		abs := regStart + m.Start
+		if abs < from || abs >= to {
+			return
+		}
+		m.Start += regStart
+		m.End += regStart
+		m.SecretStart += regStart
+		m.SecretEnd += regStart
+		out = append(out, rawMatch{rule: ri, m: m, start: int64(abs), sec: int64(m.SecretStart)})
+	}
 	find := func(ri, regStart, regEnd int) {
 		for _, m := range e.rules[ri].FindAll(data[regStart:regEnd], true) {
-			abs := regStart + m.Start
-			if abs < from || abs >= to {
+			emit(ri, regStart, m)
+		}
+	}
+	// A Lead rule's block is matched once, anchored at its start, to
+	// Context after its hit. leadEnd is where the last match ended: a
+	// block starting inside it (a BEGIN line taken as a header of the
+	// one before) is part of that match, as in a scan from further back.
+	leadEnd := -1
+	findAt := func(ri, s, h int) {
+		m, ok := e.rules[ri].FindAt(data[s:min(h+e.rules[ri].Context, len(data))], true)
+		if m.End > 0 {
+			leadEnd = s + m.End
+		}
+		if ok {
+			emit(ri, s, m)
+		}
+	}
+	// leadWalk re-looks, in a delta item, for every block of a Lead rule
+	// starting in [s, en) (a range noted as rescanned, so base findings
+	// there must all be found again, not only the one at s), and for the
+	// blocks up to Context before s that decide whether they are
+	// swallowed. walkTo is how far the walk has gone (it goes on from
+	// there for the next hit); -1 starts afresh.
+	walkTo := -1
+	leadWalk := func(ri, s, en int) {
+		r := e.rules[ri]
+		a := max(0, s-r.Context)
+		if walkTo > a {
+			a = walkTo
+		} else {
+			leadEnd = -1
+		}
+		var blocks []int
+		e.kw.Each(data[a:min(len(data), en+e.deltaPrefilter().maxKw)], func(kw, st int) {
+			if b := a + st; b < en && slices.Contains(e.kwRules[kw], ri) {
+				blocks = append(blocks, b)
+			}
+		})
+		sort.Ints(blocks)
+		for i, b := range blocks {
+			if i > 0 && b == blocks[i-1] || b < r.Lead || b-r.Lead < leadEnd {
 				continue
 			}
-			m.Start += regStart
-			m.End += regStart
-			m.SecretStart += regStart
-			m.SecretEnd += regStart
-			out = append(out, rawMatch{rule: ri, m: m, start: int64(abs), sec: int64(m.SecretStart)})
+			if b-r.Lead >= s {
+				findAt(ri, b-r.Lead, b)
+			} else if m, _ := r.FindAt(data[b-r.Lead:min(b+r.Context, len(data))], true); m.End > 0 {
+				leadEnd = b - r.Lead + m.End // decides swallowing only
+			}
 		}
+		walkTo = max(walkTo, en)
 	}
 	var skipped []rerunSpan // delta: regions as in the base
 	for _, ri := range w.active {
@@ -486,12 +538,32 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 			sort.Ints(hits)
 		}
 		regStart, regEnd := -1, -1
+		leadEnd, walkTo = -1, -1
 		flush := func() {
 			if regStart >= 0 {
 				find(ri, regStart, regEnd)
 			}
 		}
 		for _, h := range hits {
+			if r.Lead > 0 {
+				if h < r.Lead {
+					continue // no room for the block's start
+				}
+				s, en := h-r.Lead, min(h+r.Context, len(data))
+				if delta == nil {
+					if s >= leadEnd {
+						findAt(ri, s, h)
+					}
+					continue
+				}
+				if delta.unchanged(min(s-1, h-r.Context), max(en+1, h+r.Context)) {
+					skipped = append(skipped, rerunSpan{ri, s, en})
+					continue
+				}
+				delta.note(ri, s, en)
+				leadWalk(ri, s, en)
+				continue
+			}
 			// A hit whose whole window lies inside the current region
 			// adds nothing; skipping it keeps runs of hits (a keyword
 			// repeated along a long line) linear.
@@ -549,7 +621,12 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 		for _, sk := range skipped {
 			if overlapsAny([2]int64{int64(sk.from), int64(sk.to)}, spans) {
 				delta.note(sk.rule, sk.from, sk.to)
-				find(sk.rule, sk.from, sk.to)
+				if e.rules[sk.rule].Lead > 0 {
+					walkTo = -1
+					leadWalk(sk.rule, sk.from, sk.to)
+				} else {
+					find(sk.rule, sk.from, sk.to)
+				}
 			}
 		}
 	}
