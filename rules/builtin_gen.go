@@ -2135,8 +2135,8 @@ var generatedFiles = []generatedFile{
 				Source:      "rules/data/gitlab.toml",
 			},
 		}},
-	{name: "data/infra.toml", digest: "23187:b05906b9",
-		chunks: []string{"1010:c8fcf7e4", "1797:9060b1af", "642:6d51d26c", "834:5a0c934b", "538:046a2e30", "716:bda586b8", "592:1cce47c9", "641:0bfe1601", "615:358ba0f4", "625:7a4db37d", "599:cc764ba5", "594:d56fdbed", "2503:d635d571", "829:5124a30b", "885:5a848cfc", "2268:a0a1f877", "1430:d0bedc40", "734:8d83e581", "782:49746eec", "774:f5475393", "926:1ef5847a", "884:4efff9dd", "911:6716acae", "694:6ccea9ce"},
+	{name: "data/infra.toml", digest: "23160:07e8d463",
+		chunks: []string{"1010:c8fcf7e4", "1797:9060b1af", "642:6d51d26c", "834:5a0c934b", "538:046a2e30", "716:bda586b8", "592:1cce47c9", "641:0bfe1601", "615:358ba0f4", "625:7a4db37d", "599:cc764ba5", "594:d56fdbed", "2476:1352034e", "829:5124a30b", "885:5a848cfc", "2268:a0a1f877", "1430:d0bedc40", "734:8d83e581", "782:49746eec", "774:f5475393", "926:1ef5847a", "884:4efff9dd", "911:6716acae", "694:6ccea9ce"},
 		rules: []*Rule{
 			{
 				ID:          "age-secret-key",
@@ -2302,7 +2302,7 @@ var generatedFiles = []generatedFile{
 				Description: "1Password service account token (ops_eyJ)",
 				Provider:    "1Password",
 				Keywords:    []string{"ops_eyj"},
-				Regex:       "\\b(ops_eyJ[A-Za-z0-9+/_-]{100,1000}[A-Za-z0-9+/_-]{0,1000}={0,2})(?:[^A-Za-z0-9+/=_-]|$)",
+				Regex:       "\\b(ops_eyJ[A-Za-z0-9+/_-]{100,}={0,2})(?:[^A-Za-z0-9+/=_-]|$)",
 				Validator:   "onepassword-sa",
 				Severity:    "critical",
 				Tags:        []string{"1password", "secrets-manager"},
