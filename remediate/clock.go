@@ -4,6 +4,8 @@ import (
 	"context"
 	"sync"
 	"time"
+
+	"github.com/keytrail/keytrail/internal/ctxsleep"
 )
 
 // Clock is the time a remediation sees; tests pass a fake so a 15-minute
@@ -22,17 +24,7 @@ func (RealClock) Now() time.Time { return time.Now() }
 
 // Sleep waits d or until ctx is done.
 func (RealClock) Sleep(ctx context.Context, d time.Duration) error {
-	if d <= 0 {
-		return ctx.Err()
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
-	}
+	return ctxsleep.Sleep(ctx, d)
 }
 
 // FakeClock advances only when slept on (or told to); Sleep returns at once.

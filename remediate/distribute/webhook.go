@@ -7,12 +7,9 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/url"
 	"time"
 
 	"github.com/keytrail/keytrail/remediate"
@@ -27,22 +24,11 @@ type webhook struct {
 	deps      Deps
 }
 
-// CheckURL allows https, and http only to loopback (a credential never
-// crosses a network in clear text).
+// CheckURL allows https, and http only to loopback (see remediate.CheckURL).
 func CheckURL(raw string) (string, error) {
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("%q is not a URL", raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		ip := net.ParseIP(u.Hostname())
-		if u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return "", errors.New("plain http is allowed only to localhost; use https")
-		}
-	default:
-		return "", fmt.Errorf("scheme %q: want https", u.Scheme)
+	u, err := remediate.CheckURL(raw)
+	if err != nil {
+		return "", err
 	}
 	return u.String(), nil
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -54,19 +53,9 @@ func APIBase(raw string) (string, error) {
 	if raw == "" {
 		return DefaultAPI, nil
 	}
-	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" {
-		return "", fmt.Errorf("%q is not a URL", raw)
-	}
-	switch u.Scheme {
-	case "https":
-	case "http":
-		ip := net.ParseIP(u.Hostname())
-		if u.Hostname() != "localhost" && (ip == nil || !ip.IsLoopback()) {
-			return "", fmt.Errorf("%q: plain http is allowed only to localhost; use https", raw)
-		}
-	default:
-		return "", fmt.Errorf("%q: want an https URL", raw)
+	u, err := remediate.CheckURL(raw)
+	if err != nil {
+		return "", err
 	}
 	return strings.TrimSuffix(u.String(), "/") + "/", nil
 }
