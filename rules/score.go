@@ -199,7 +199,8 @@ func classify(key string) keyKind {
 			w == "contrasena" || w == "contraseña" || w == "parol" || w == "parole" || w == "motdepasse" ||
 			strings.HasSuffix(w, "pass") || strings.HasSuffix(w, "pwd"):
 			return kindPassword
-		case strings.Contains(w, "secret"):
+		case strings.Contains(w, "secret") && !strings.Contains(w, "secretar"):
+			// secretary, secretariat: a person or an office.
 			kind = maxKind(kind, kindSecret)
 		case w == "apikey" || w == "api" && i+1 < len(words) && words[i+1] == "key":
 			kind = maxKind(kind, kindAPIKey)

@@ -114,6 +114,7 @@ func TestClassifyKey(t *testing.T) {
 		"password_salt": kindKey, "saltLength": kindNone, "noncekey": kindKey,
 		"postBody.UserPassword": kindPassword, "user_password": kindPassword, "login_token": kindToken,
 		"password_username": kindNone, "DB_PW": kindPassword, "hash_pw": kindNone, "new_pw": kindPassword, "token_user": kindNone, "user_name": kindNone,
+		"secretary": kindNone, "SECRETARIAT_ID": kindNone, "secretaryToken": kindToken, "SECRET_KEY": kindSecret,
 	}
 	for k, want := range cases {
 		if got := classify(k); got != want {
