@@ -275,6 +275,10 @@ func lineBlock(dense bool) []byte {
 	words := []string{"id", "name", "value", "items", "token_type", "secretary", "password_hint", "keyboard",
 		"config", "url", "enabled", "count", "apiVersion", "metadata", "labels", "data"}
 	values := []string{"on", "off", "none", "auto", "v1", "main", "prod", "x86"}
+	if dense {
+		// A secret key name, so random values become generic findings.
+		words[5] = "client_secret"
+	}
 	const alnum = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
 	var buf bytes.Buffer
 	for i := 0; buf.Len() < 1<<20; i++ {
