@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"bytes"
+	"math"
 	"sort"
 
 	"github.com/keytrail/keytrail/scanner/kwmatch"
@@ -59,6 +60,9 @@ type deltaState struct {
 	spans []Span
 	// rescanned byte ranges per rule index (-1: decoded words).
 	rerun []rerunSpan
+	// lines at least as long as the narrowest Context (longLines)
+	long     []Span
+	longDone bool
 }
 
 type rerunSpan struct {
@@ -127,10 +131,10 @@ func (st *deltaState) finish(data []byte, rules func(int) string) {
 // cut on a long line may widen by, plus the delimiter either side. So a
 // hit deeper than that inside a span needs no keyword search at all, and
 // the prefilter runs only over the rest ("near" the edits): on a real
-// history most of a file version is its base's. Rules split into two
-// tiers by Context, so the few with a wide one (PEM blocks, 16 KiB) do
-// not widen the search for all: their keywords have their own automaton,
-// run over their own, wider, near ranges.
+// history most of a file version is its base's. Rules split into tiers
+// by Context, so the few with a wide one (PEM blocks, 16 KiB) do
+// not widen the search for all: the keywords of each wider tier have
+// their own automaton, run over their own, wider, near ranges.
 //
 // One more reason to look at a hit: a region skipped as unchanged is run
 // again when a new match overlaps it (overrides between rules must meet).
@@ -139,50 +143,84 @@ func (st *deltaState) finish(data []byte, rules func(int) string) {
 // hit might not have been searched, the item is scanned again with the
 // whole prefilter.
 
-// nearContext is the widest Context of a rule in the first tier.
-const nearContext = 512
+// tierContexts are the widest Context of each tier but the last. A
+// third tier at 4 KiB (the 600-2,500 byte rules apart from PEM blocks)
+// cost more in its own automaton pass than it saved on gitleaks' history.
+var tierContexts = [...]int{512}
 
-// reachSlack is what a region's decision reads beyond Context: a cut
-// widened on a long line (widenToBoundary) and a delimiter each side.
-const reachSlack = 1024 + 2
+// A region's decision reads beyond its rule's Context by a delimiter
+// each side, and by up to cutSlack more where a cut on a long line is
+// widened (widenToBoundary). Only a line at least as long as the
+// narrowest Context can be cut, and most code has none near an edit, so
+// the wider reach is taken only near one: on gitleaks' history that
+// cut the bytes the first tier searched from 46.7 MB to 33.9 MB.
+const (
+	delimSlack = 2
+	cutSlack   = 1024
+)
 
-type deltaPrefilter struct {
-	reachA, reachB int    // furthest byte a tier's decision reads from its hit
-	far            []bool // per rule: in the wide tier
-	kwFar          *kwmatch.Matcher
-	farPat         []int // kwFar keyword -> e.kw keyword
-	maxKw          int
+// deltaTier is the rules whose Context falls in one tier, and the
+// automaton of their keywords (the first tier uses the engine's own).
+type deltaTier struct {
+	ctx int              // widest Context in the tier
+	kw  *kwmatch.Matcher // nil: the engine's automaton, all keywords
+	pat []int            // kw keyword -> e.kw keyword
 }
 
-func (p *deltaPrefilter) marginA() int { return 3*p.reachA + 512 }
-func (p *deltaPrefilter) marginB() int { return 2*p.reachA + p.reachB + 512 }
+type deltaPrefilter struct {
+	tiers  []deltaTier
+	tier   []int8 // per rule
+	maxKw  int
+	minCtx int // narrowest Context of any rule
+}
+
+// reach is the furthest byte a decision of tier t reads from its hit,
+// with or without a long line in the way.
+func (p *deltaPrefilter) reach(t int, long bool) int {
+	r := p.tiers[t].ctx + delimSlack
+	if long {
+		r += cutSlack
+	}
+	return r
+}
+
+// margin is how far from an edit tier t's keywords are searched.
+func (p *deltaPrefilter) margin(t int, long bool) int {
+	if t == 0 {
+		return 3*p.reach(0, long) + 512
+	}
+	return 2*p.reach(0, long) + p.reach(t, long) + 512
+}
 
 func (e *Engine) deltaPrefilter() *deltaPrefilter {
 	e.deltaOnce.Do(func() {
-		p := &deltaPrefilter{far: make([]bool, len(e.rules))}
+		p := &deltaPrefilter{tier: make([]int8, len(e.rules)), minCtx: math.MaxInt}
+		p.tiers = make([]deltaTier, len(tierContexts)+1)
 		for ri, r := range e.rules {
-			if r.Context > nearContext {
-				p.far[ri] = true
-				p.reachB = max(p.reachB, r.Context)
-			} else {
-				p.reachA = max(p.reachA, r.Context)
+			t := 0
+			for t < len(tierContexts) && r.Context > tierContexts[t] {
+				t++
 			}
+			p.tier[ri] = int8(t)
+			p.tiers[t].ctx = max(p.tiers[t].ctx, r.Context)
+			p.minCtx = min(p.minCtx, r.Context)
 		}
-		p.reachA += reachSlack
-		p.reachB += reachSlack
-		var far []string
+		kws := make([][]string, len(p.tiers))
 		for pi, k := range e.patterns {
 			p.maxKw = max(p.maxKw, len(k))
+			seen := make([]bool, len(p.tiers))
 			for _, ri := range e.kwRules[pi] {
-				if p.far[ri] {
-					far = append(far, k)
-					p.farPat = append(p.farPat, pi)
-					break
+				if t := p.tier[ri]; t > 0 && !seen[t] {
+					seen[t] = true
+					kws[t] = append(kws[t], k)
+					p.tiers[t].pat = append(p.tiers[t].pat, pi)
 				}
 			}
 		}
-		if len(far) > 0 {
-			p.kwFar = kwmatch.New(far)
+		for t := range p.tiers {
+			if t > 0 && len(kws[t]) > 0 {
+				p.tiers[t].kw = kwmatch.New(kws[t])
+			}
 		}
 		e.delta = p
 	})
@@ -197,6 +235,68 @@ func (st *deltaState) near(margin int) []Span {
 	pos := 0
 	for _, sp := range st.spans {
 		ds, de := sp.Start+margin, sp.End-margin
+		if sp.Start == 0 {
+			ds = 0
+		}
+		if sp.End >= st.n {
+			de = st.n
+		}
+		if ds >= de {
+			continue
+		}
+		if ds > pos {
+			out = append(out, Span{pos, ds})
+		}
+		pos = de
+	}
+	if pos < st.n {
+		out = append(out, Span{pos, st.n})
+	}
+	return out
+}
+
+// longLines returns the lines of the content at least n bytes long,
+// computed once per item.
+func (st *deltaState) longLines(data []byte, n int) []Span {
+	if st.longDone {
+		return st.long
+	}
+	st.longDone = true
+	for pos := 0; pos < len(data); {
+		i := bytes.IndexByte(data[pos:], '\n')
+		end := pos + i + 1
+		if i < 0 {
+			end = len(data)
+		}
+		if end-pos >= n {
+			st.long = append(st.long, Span{pos, end})
+		}
+		pos = end
+	}
+	return st.long
+}
+
+// longNear reports whether a long line meets [lo, hi).
+func (st *deltaState) longNear(lo, hi int) bool {
+	l := st.long
+	i := sort.Search(len(l), func(i int) bool { return l[i].End > lo })
+	return i < len(l) && l[i].Start < hi
+}
+
+// nearTier is near for tier t of p: the margin at each span end is the
+// long-line one only where a long line lies within it.
+func (st *deltaState) nearTier(p *deltaPrefilter, t int) []Span {
+	short, long := p.margin(t, false), p.margin(t, true)
+	mg := func(at int) int {
+		if st.longNear(at-long, at+long) {
+			return long
+		}
+		return short
+	}
+	var out []Span
+	pos := 0
+	for _, sp := range st.spans {
+		ds, de := sp.Start+mg(sp.Start), sp.End-mg(sp.End)
 		if sp.Start == 0 {
 			ds = 0
 		}

@@ -437,21 +437,29 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 		w.hits[ri] = append(w.hits[ri], start)
 	}
 	var dp *deltaPrefilter
-	var nearA, nearB []Span
+	var nears [][]Span // per tier
 	if near {
 		dp = e.deltaPrefilter()
-		nearA, nearB = delta.near(dp.marginA()), delta.near(dp.marginB())
-		eachIn(e.kw, data, nearA, dp.maxKw, func(kw, start int) {
+		delta.longLines(data, dp.minCtx-delimSlack)
+		nears = make([][]Span, len(dp.tiers))
+		for t := range dp.tiers {
+			nears[t] = delta.nearTier(dp, t)
+		}
+		eachIn(e.kw, data, nears[0], dp.maxKw, func(kw, start int) {
 			for _, ri := range e.kwRules[kw] {
-				if !dp.far[ri] {
+				if dp.tier[ri] == 0 {
 					add(ri, start)
 				}
 			}
 		})
-		if dp.kwFar != nil {
-			eachIn(dp.kwFar, data, nearB, dp.maxKw, func(k, start int) {
-				for _, ri := range e.kwRules[dp.farPat[k]] {
-					if dp.far[ri] {
+		for t := 1; t < len(dp.tiers); t++ {
+			tr := &dp.tiers[t]
+			if tr.kw == nil {
+				continue
+			}
+			eachIn(tr.kw, data, nears[t], dp.maxKw, func(k, start int) {
+				for _, ri := range e.kwRules[tr.pat[k]] {
+					if int(dp.tier[ri]) == t {
 						add(ri, start)
 					}
 				}
@@ -603,9 +611,15 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 	if near {
 		// Every region that could meet a new match must have been seen
 		// (the override below); else scan with the whole prefilter.
+		last := len(dp.tiers) - 1
 		for _, m := range out {
-			if !within(nearA, m.m.Start-dp.reachA, m.m.End+dp.reachA, len(data)) || !within(nearB, m.m.Start-dp.reachB, m.m.End+dp.reachB, len(data)) {
-				return nil, false
+			far := dp.reach(last, true)
+			long := delta.longNear(m.m.Start-far, m.m.End+far)
+			for t := range dp.tiers {
+				r := dp.reach(t, long)
+				if !within(nears[t], m.m.Start-r, m.m.End+r, len(data)) {
+					return nil, false
+				}
 			}
 		}
 	}

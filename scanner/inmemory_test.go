@@ -102,6 +102,53 @@ func TestDeltaNear(t *testing.T) {
 	}
 }
 
+// Near an edit, the prefilter of a tier searches the short margin where
+// every line is shorter than the narrowest Context, and the long one
+// where a long line lies within reach.
+func TestDeltaNearTier(t *testing.T) {
+	p := &deltaPrefilter{tiers: []deltaTier{{ctx: 100}}, minCtx: 50}
+	short, long := p.margin(0, false), p.margin(0, true)
+	if short >= long {
+		t.Fatalf("margins %d, %d: the long-line one must be wider", short, long)
+	}
+	line := strings.Repeat("x", 20) + "\n"
+	shortLines := strings.Repeat(line, 20000/len(line))
+	cases := []struct {
+		name   string
+		data   string
+		margin int
+	}{
+		{"short lines", shortLines, short},
+		{"long line near the edit", shortLines[:9000] + strings.Repeat("y", 300) + "\n" + shortLines[9000:], long},
+		{"long line far away", strings.Repeat("y", 300) + "\n" + shortLines, short},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			n := len(c.data)
+			mid := n / 2
+			st := &deltaState{n: n, spans: []Span{{0, mid}, {mid + 10, n}}}
+			st.longLines([]byte(c.data), p.minCtx)
+			want := []Span{{mid - c.margin, mid + 10 + c.margin}}
+			if got := st.nearTier(p, 0); !reflect.DeepEqual(got, want) {
+				t.Errorf("nearTier = %v, want %v (margin %d)", got, want, c.margin)
+			}
+		})
+	}
+	st := &deltaState{}
+	st.longLines([]byte("ab\n"+strings.Repeat("z", 60)+"\ncd\n"+strings.Repeat("w", 70)), 50)
+	if want := []Span{{3, 64}, {67, 137}}; !reflect.DeepEqual(st.long, want) {
+		t.Errorf("longLines = %v, want %v", st.long, want)
+	}
+	for _, c := range []struct {
+		lo, hi int
+		want   bool
+	}{{0, 3, false}, {0, 4, true}, {64, 67, false}, {63, 64, true}, {136, 200, true}} {
+		if got := st.longNear(c.lo, c.hi); got != c.want {
+			t.Errorf("longNear(%d, %d) = %v, want %v", c.lo, c.hi, got, c.want)
+		}
+	}
+}
+
 // In a delta item an encoded word that starts deep inside unchanged text
 // and runs into the edit is still decoded: the search widens to whole
 // tokens.

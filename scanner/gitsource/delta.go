@@ -208,11 +208,87 @@ func (bd *blobDelta) scanned() {
 	bd.d.Rescanned = slices.Clone(out)
 }
 
+// aligner holds the scratch space of alignLines and deltaSpans, reused
+// from blob to blob: allocating it afresh (a map entry per line, index
+// slices per version) was over a third of the bytes a history scan
+// allocated, and with them much of its GC time.
+type aligner struct {
+	// open-addressing table of alignMiddle, by line hash; a slot is in
+	// use when its stamp is gen
+	keys   []uint64
+	occs   []occ
+	stamps []uint32
+	gen    uint32
+
+	pairs  [][2]int32
+	matchA []int32
+	usedA  []bool
+	tails  []int
+	prev   []int
+	runs   []lineRun
+	starts []int
+}
+
+type occ struct {
+	na, nb int32
+	ia, ib int32
+}
+
+// slot returns h's entry, adding it if absent.
+func (al *aligner) slot(h uint64) *occ {
+	mask := uint64(len(al.keys) - 1)
+	for i := (h ^ h>>29) & mask; ; i = (i + 1) & mask {
+		if al.stamps[i] != al.gen {
+			al.stamps[i], al.keys[i], al.occs[i] = al.gen, h, occ{}
+			return &al.occs[i]
+		}
+		if al.keys[i] == h {
+			return &al.occs[i]
+		}
+	}
+}
+
+// find returns h's entry or nil.
+func (al *aligner) find(h uint64) *occ {
+	mask := uint64(len(al.keys) - 1)
+	for i := (h ^ h>>29) & mask; ; i = (i + 1) & mask {
+		if al.stamps[i] != al.gen {
+			return nil
+		}
+		if al.keys[i] == h {
+			return &al.occs[i]
+		}
+	}
+}
+
+// reset empties the table, sized for n keys. A table no larger than
+// needed keeps probe runs short and the stamps it reads in cache.
+func (al *aligner) reset(n int) {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	if cap(al.keys) < size {
+		al.keys, al.occs, al.stamps, al.gen = make([]uint64, size), make([]occ, size), make([]uint32, size), 0
+	}
+	al.keys, al.occs, al.stamps = al.keys[:size], al.occs[:size], al.stamps[:size]
+	al.gen++
+	if al.gen == 0 { // wrapped: old stamps could read as current
+		clear(al.stamps[:cap(al.stamps)])
+		al.gen = 1
+	}
+}
+
 // alignLines returns the runs of b's lines that are a's lines, in order,
 // still adjacent to each other. It need not be a minimal diff: a line it
 // fails to match is only scanned again.
 func alignLines(a, b []uint64) []lineRun {
-	var runs []lineRun
+	return slices.Clone(new(aligner).alignLines(a, b))
+}
+
+// alignLines is alignLines; the result is valid until al's next use.
+func (al *aligner) alignLines(a, b []uint64) []lineRun {
+	runs := al.runs[:0]
 	p := 0
 	for p < len(a) && p < len(b) && a[p] == b[p] {
 		p++
@@ -226,50 +302,48 @@ func alignLines(a, b []uint64) []lineRun {
 	}
 	am, bm := a[p:len(a)-q], b[p:len(b)-q]
 	if len(am) > 0 && len(bm) > 0 {
-		runs = append(runs, alignMiddle(am, bm, int32(p))...)
+		runs = al.alignMiddle(runs, am, bm, int32(p))
 	}
 	if q > 0 {
 		runs = append(runs, lineRun{int32(len(b) - q), int32(len(a) - q), int32(q)})
 	}
+	al.runs = runs
 	return mergeRuns(runs)
 }
 
 // alignMiddle matches lines that occur once on each side (patience
 // diff's anchors), keeps the longest sequence of them in order on both
-// sides, and grows each anchor over equal neighbours.
-func alignMiddle(a, b []uint64, off int32) []lineRun {
-	type occ struct {
-		na, nb int32
-		ia, ib int32
-	}
-	m := make(map[uint64]*occ, len(a))
+// sides, and grows each anchor over equal neighbours. It appends the
+// runs to runs.
+func (al *aligner) alignMiddle(runs []lineRun, a, b []uint64, off int32) []lineRun {
+	al.reset(len(a))
 	for i, h := range a {
-		o := m[h]
-		if o == nil {
-			o = &occ{}
-			m[h] = o
-		}
+		o := al.slot(h)
 		o.na++
 		o.ia = int32(i)
 	}
-	var pairs [][2]int32 // (ib, ia), by ib
+	pairs := al.pairs[:0] // (ib, ia), by ib
 	for i, h := range b {
-		if o := m[h]; o != nil {
+		if o := al.find(h); o != nil {
 			o.nb++
 			o.ib = int32(i)
 		}
 	}
 	for i, h := range b {
-		if o := m[h]; o != nil && o.na == 1 && o.nb == 1 {
+		if o := al.find(h); o != nil && o.na == 1 && o.nb == 1 {
 			pairs = append(pairs, [2]int32{int32(i), o.ia})
 		}
 	}
-	anchors := lis(pairs)
-	matchA := make([]int32, len(b)) // base line of each new line, or -1
+	al.pairs = pairs
+	anchors := al.lis(pairs)
+	matchA := grow(al.matchA, len(b)) // base line of each new line, or -1
+	al.matchA = matchA
 	for i := range matchA {
 		matchA[i] = -1
 	}
-	usedA := make([]bool, len(a))
+	usedA := grow(al.usedA, len(a))
+	al.usedA = usedA
+	clear(usedA)
 	for _, pr := range anchors {
 		matchA[pr[0]], usedA[pr[1]] = pr[1], true
 	}
@@ -281,7 +355,6 @@ func alignMiddle(a, b []uint64, off int32) []lineRun {
 			matchA[ib], usedA[ia] = ia, true
 		}
 	}
-	var runs []lineRun
 	for i := 0; i < len(b); {
 		if matchA[i] < 0 {
 			i++
@@ -297,14 +370,23 @@ func alignMiddle(a, b []uint64, off int32) []lineRun {
 	return runs
 }
 
+// grow returns s resliced to n, reallocated if it is too small.
+func grow[T any](s []T, n int) []T {
+	if cap(s) < n {
+		return make([]T, n)
+	}
+	return s[:n]
+}
+
 // lis returns the longest subsequence of pairs (sorted by [0]) that is
-// increasing in [1].
-func lis(pairs [][2]int32) [][2]int32 {
+// increasing in [1]. The result is in al's scratch (the start of pairs'
+// backing array is not touched).
+func (al *aligner) lis(pairs [][2]int32) [][2]int32 {
 	if len(pairs) == 0 {
 		return nil
 	}
-	tails := []int{} // index into pairs of the smallest tail of each length
-	prev := make([]int, len(pairs))
+	tails := al.tails[:0] // index into pairs of the smallest tail of each length
+	prev := grow(al.prev, len(pairs))
 	for i, p := range pairs {
 		k := sort.Search(len(tails), func(k int) bool { return pairs[tails[k]][1] >= p[1] })
 		if k > 0 {
@@ -318,6 +400,7 @@ func lis(pairs [][2]int32) [][2]int32 {
 			tails[k] = i
 		}
 	}
+	al.tails, al.prev = tails, prev
 	out := make([][2]int32, len(tails))
 	for i, k := len(tails)-1, tails[len(tails)-1]; i >= 0; i, k = i-1, prev[k] {
 		out[i] = pairs[k]
@@ -344,7 +427,13 @@ func mergeRuns(runs []lineRun) []lineRun {
 // loses that line, so a span touches the content's ends only where the
 // base's copy does.
 func deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]lineRun, []scanner.Span) {
-	starts := make([]int, 0, nb+1)
+	return new(aligner).deltaSpans(data, runs, na, nb)
+}
+
+// deltaSpans is deltaSpans; the runs it returns are its own copy.
+func (al *aligner) deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]lineRun, []scanner.Span) {
+	starts := al.starts[:0]
+	defer func() { al.starts = starts[:0] }()
 	for off := 0; ; {
 		starts = append(starts, off)
 		i := bytes.IndexByte(data[off:], '\n')
@@ -372,7 +461,7 @@ func deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]lineRun, []scanner
 		trimmed = append(trimmed, r)
 		spans = append(spans, scanner.Span{Start: starts[r.b], End: starts[r.b+r.n]})
 	}
-	return trimmed, spans
+	return slices.Clone(trimmed), spans
 }
 
 // inherit returns base's findings that the new version still has: those

@@ -223,6 +223,16 @@ func buildEdits(t *testing.T) *repo {
 	// Removed, then put back unchanged (the same blob as before).
 	r.commit("drop key", map[string]string{"app.go": "// header 2\n" + top + mid + end + "var u = \"" + tokB + "\"\n"})
 	r.commit("restore key", map[string]string{"app.go": "// header 2\n" + top + mid + "var t = \"" + tokA + "\"\n" + end + "var u = \"" + tokB + "\"\n"})
+	// Long lines, where a region can widen past its rule's Context:
+	// edits on, next to and far from a long line holding keys.
+	tokD := token("edit-d")
+	long := strings.Repeat("var a=1;", 300)
+	minA := long + "t=\"" + tokD + "\";" + long + "\n"
+	minB := strings.Repeat("x", 900) + " api_key=Xk29vLq0WmZ7pR4sTn8Yq " + strings.Repeat("y", 900) + "\n"
+	r.commit("long 1", map[string]string{"min.js": filler("m", 20) + minA + minB + filler("n", 20)})
+	r.commit("long 2", map[string]string{"min.js": filler("m", 20) + minA + "// edit\n" + minB + filler("n", 20)})
+	r.commit("long 3", map[string]string{"min.js": filler("m", 20) + "x" + minA + "// edit\n" + minB + filler("n", 21)})
+	r.commit("long 4", map[string]string{"min.js": filler("m", 19) + minA + minB[:10] + minB[11:] + filler("n", 21)})
 	// Binary, then text again.
 	r.commit("binary", map[string]string{"blob.txt": "\x00\x01" + filler("e", 5) + "data: " + b64 + "\n"})
 	r.commit("text", map[string]string{"blob.txt": filler("e", 5) + "data: " + b64 + "\nmore\n"})

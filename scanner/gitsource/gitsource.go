@@ -118,6 +118,7 @@ type Source struct {
 	rangeSet bool
 	subs     []*subSource
 	stats    Stats
+	aligners sync.Pool // *aligner, one per scan worker at a time
 	// events lists, per path, the commits that set it to a blob or
 	// removed it (zero blob), in commit order: the lifetimes behind
 	// commits_containing.

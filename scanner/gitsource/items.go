@@ -175,7 +175,12 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 			bl = s.rereadBase(ctx, p, base)
 		}
 		if bl != nil {
-			bd.runs, bd.d.Unchanged = deltaSpans(data, alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
+			al, _ := s.aligners.Get().(*aligner)
+			if al == nil {
+				al = new(aligner)
+			}
+			bd.runs, bd.d.Unchanged = al.deltaSpans(data, al.alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
+			s.aligners.Put(al)
 			s.deltaBlobs.Add(1)
 		}
 		return open(ctx)
