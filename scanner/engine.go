@@ -71,6 +71,7 @@ type Engine struct {
 	patterns  []string
 	deltaOnce sync.Once
 	delta     *deltaPrefilter
+	memo      *regionMemo // regex results by region text (memo.go)
 }
 
 // NewEngine builds the keyword automaton over all rules' keywords.
@@ -97,7 +98,7 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("engine: noisy paths: %w", err)
 	}
-	e := &Engine{rules: set.Rules, opts: opts, noise: noise, byID: map[string]*rules.Rule{}}
+	e := &Engine{rules: set.Rules, opts: opts, noise: noise, byID: map[string]*rules.Rule{}, memo: newRegionMemo()}
 	for _, r := range set.Rules {
 		e.byID[r.ID] = r
 	}
@@ -485,7 +486,14 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 		out = append(out, rawMatch{rule: ri, m: m, start: int64(abs), sec: int64(m.SecretStart)})
 	}
 	find := func(ri, regStart, regEnd int) {
-		for _, m := range e.rules[ri].FindAll(data[regStart:regEnd], true) {
+		text := data[regStart:regEnd]
+		k := e.memo.key(ri, text)
+		ms, ok := e.memo.get(k)
+		if !ok {
+			ms = e.rules[ri].FindAll(text, true)
+			e.memo.put(k, ms)
+		}
+		for _, m := range ms {
 			emit(ri, regStart, m)
 		}
 	}
