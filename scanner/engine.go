@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -131,6 +132,14 @@ type Worker struct {
 	buf    []byte
 	hits   [][]int // per rule: keyword hit offsets in the current window
 	active []int   // rules with hits in the current window
+	// recTo: record every keyword hit of the window there (the item
+	// wants its Hits). carried: all is the window's complete list of
+	// hits (built from the base's, or recorded), to read instead of
+	// searching. Both hold for the item's own text only, not decoded
+	// text within it.
+	recTo   *[]Hit
+	carried bool
+	all     []Hit
 }
 
 // NewWorker returns a worker with its own window buffer.
@@ -177,7 +186,7 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 // (see Delta); d may be nil.
 func (w *Worker) ScanDelta(ctx context.Context, path string, r io.Reader, sniff bool, d *Delta) ([]Finding, int64, error) {
 	e := w.e
-	defer func() { w.delta = nil }()
+	defer func() { w.delta, w.recTo, w.carried = nil, nil, false }()
 	if e.opts.Allowlist != nil && e.opts.Allowlist.AllowsPath(path) {
 		return nil, 0, nil
 	}
@@ -260,12 +269,16 @@ func (w *Worker) ScanDelta(ctx context.Context, path string, r io.Reader, sniff 
 			ownedTo = len(data) - half
 		}
 		if d != nil {
-			if first := base == 0; first && eof && w.delta == nil && len(d.Unchanged) > 0 {
+			single := base == 0 && eof
+			if single && w.delta == nil && len(d.Unchanged) > 0 {
 				w.delta = &deltaState{d: d, n: len(data), spans: d.Unchanged}
 			} else {
 				// More than one window: scan it whole.
 				w.delta = nil
 				d.Full = true
+			}
+			if d.WantHits && single {
+				w.recTo = &d.Hits
 			}
 		}
 		found := w.scanWindow(data, ownedFrom, ownedTo)
@@ -406,7 +419,13 @@ func lineAround(data []byte, s, e int) string {
 // scanWindow runs the keyword prefilter over data and the triggered rules'
 // regexes near each hit. Only matches starting in [from, to) are kept.
 func (w *Worker) scanWindow(data []byte, from, to int) []rawMatch {
+	w.all, w.carried = w.all[:0], false
 	out := w.matchRules(data, from, to, w.delta)
+	if w.recTo != nil && w.carried {
+		*w.recTo = slices.Clone(w.all)
+	}
+	// Decoded text below has hits of its own, not the item's.
+	w.recTo, w.carried = nil, false
 	if d := w.e.opts.DecodeDepth; d > 0 {
 		out = append(out, w.scanDecoded(data, from, to, d, "", w.delta)...)
 	}
@@ -446,25 +465,64 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 		for t := range dp.tiers {
 			nears[t] = delta.nearTier(dp, t)
 		}
-		eachIn(e.kw, data, nears[0], dp.maxKw, func(kw, start int) {
-			for _, ri := range e.kwRules[kw] {
-				if dp.tier[ri] == 0 {
-					add(ri, start)
+		if delta.d.BaseHits != nil || w.recTo != nil {
+			if delta.d.BaseHits != nil {
+				w.carry(data, delta)
+			} else {
+				// No base hits to carry, but the item's own are
+				// wanted: one search of all of it costs about what
+				// the tiers' searches of their near ranges do.
+				w.searchAll(data)
+			}
+			// Each tier takes the hits in its own near ranges.
+			cur := make([]int, len(dp.tiers))
+			for _, h := range w.all {
+				for _, ri := range e.kwRules[h.KW] {
+					t := dp.tier[ri]
+					rs, c := nears[t], cur[t]
+					for c < len(rs) && rs[c].End <= int(h.Pos) {
+						c++
+					}
+					cur[t] = c
+					if c < len(rs) && rs[c].Start <= int(h.Pos) {
+						add(ri, int(h.Pos))
+					}
 				}
 			}
-		})
-		for t := 1; t < len(dp.tiers); t++ {
-			tr := &dp.tiers[t]
-			if tr.kw == nil {
-				continue
-			}
-			eachIn(tr.kw, data, nears[t], dp.maxKw, func(k, start int) {
-				for _, ri := range e.kwRules[tr.pat[k]] {
-					if int(dp.tier[ri]) == t {
+		} else {
+			eachIn(e.kw, data, nears[0], dp.maxKw, func(kw, start int) {
+				for _, ri := range e.kwRules[kw] {
+					if dp.tier[ri] == 0 {
 						add(ri, start)
 					}
 				}
 			})
+			for t := 1; t < len(dp.tiers); t++ {
+				tr := &dp.tiers[t]
+				if tr.kw == nil {
+					continue
+				}
+				eachIn(tr.kw, data, nears[t], dp.maxKw, func(k, start int) {
+					for _, ri := range e.kwRules[tr.pat[k]] {
+						if int(dp.tier[ri]) == t {
+							add(ri, start)
+						}
+					}
+				})
+			}
+		}
+	} else if w.carried {
+		for _, h := range w.all {
+			for _, ri := range e.kwRules[h.KW] {
+				add(ri, int(h.Pos))
+			}
+		}
+	} else if w.recTo != nil {
+		w.searchAll(data)
+		for _, h := range w.all {
+			for _, ri := range e.kwRules[h.KW] {
+				add(ri, int(h.Pos))
+			}
 		}
 	} else {
 		e.kw.Each(data, func(kw, start int) {
@@ -527,11 +585,20 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 			leadEnd = -1
 		}
 		var blocks []int
-		e.kw.Each(data[a:min(len(data), en+e.deltaPrefilter().maxKw)], func(kw, st int) {
-			if b := a + st; b < en && slices.Contains(e.kwRules[kw], ri) {
-				blocks = append(blocks, b)
+		if w.carried {
+			i, _ := slices.BinarySearchFunc(w.all, int32(a), func(h Hit, p int32) int { return cmp.Compare(h.Pos, p) })
+			for ; i < len(w.all) && int(w.all[i].Pos) < en; i++ {
+				if slices.Contains(e.kwRules[w.all[i].KW], ri) {
+					blocks = append(blocks, int(w.all[i].Pos))
+				}
 			}
-		})
+		} else {
+			e.kw.Each(data[a:min(len(data), en+e.deltaPrefilter().maxKw)], func(kw, st int) {
+				if b := a + st; b < en && slices.Contains(e.kwRules[kw], ri) {
+					blocks = append(blocks, b)
+				}
+			})
+		}
 		sort.Ints(blocks)
 		for i, b := range blocks {
 			if i > 0 && b == blocks[i-1] || b < r.Lead || b-r.Lead < leadEnd {

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"sync"
+	"sync/atomic"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -54,8 +55,68 @@ type blobLines struct {
 	id     plumbing.Hash
 	path   string // the path it was scanned under
 	hashes []uint64
+	// hits are the blob's keyword hits, set once its scan is done (see
+	// scanner.Hit): the versions made from it carry those on lines they
+	// keep instead of searching them again. nHits counts them in the
+	// cache's budget.
+	hits  atomic.Pointer[[]lineHit]
+	nHits int
 	// least recently used list
 	prev, next *blobLines
+}
+
+// lineHit is a keyword hit by line (0-based) and byte column, so that
+// it moves with its line.
+type lineHit struct{ line, col, kw int32 }
+
+// setHits stores bl's hits (from its scan of data) while bl is cached;
+// nil hits (not known) store nothing. Each counts as a line in the
+// budget.
+func (c *lineCache) setHits(bl *blobLines, data []byte, hits []scanner.Hit) {
+	if hits == nil {
+		return
+	}
+	lh := make([]lineHit, len(hits))
+	line, lineStart, at := 0, 0, 0
+	for i, h := range hits {
+		p := min(max(int(h.Pos), at), len(data))
+		if n := bytes.Count(data[at:p], nl); n > 0 {
+			line += n
+			lineStart = at + bytes.LastIndexByte(data[at:p], '\n') + 1
+		}
+		at = p
+		lh[i] = lineHit{int32(line), int32(p - lineStart), h.KW}
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[bl.id] != bl || bl.nHits > 0 {
+		return // left the cache already
+	}
+	bl.hits.Store(&lh)
+	bl.nHits = len(lh)
+	c.lines += len(lh)
+	c.evict()
+}
+
+var nl = []byte{'\n'}
+
+// carryHits moves base's hits on lines the runs keep to their offsets in
+// the new version, whose lines start at starts. runs are sorted, on both
+// sides.
+func carryHits(base []lineHit, runs []lineRun, starts []int) []scanner.Hit {
+	out := make([]scanner.Hit, 0, len(base))
+	i := 0
+	for _, r := range runs {
+		for i < len(base) && base[i].line < r.a {
+			i++
+		}
+		for ; i < len(base) && base[i].line < r.a+r.n; i++ {
+			h := base[i]
+			nb := r.b + h.line - r.a
+			out = append(out, scanner.Hit{Pos: int32(starts[nb]) + h.col, KW: h.kw})
+		}
+	}
+	return out
 }
 
 // lineCache keeps the line hashes of the blob versions read most
@@ -129,11 +190,16 @@ func (c *lineCache) put(bl *blobLines) {
 	c.m[bl.id] = bl
 	c.pushFront(bl)
 	c.lines += len(bl.hashes)
+	c.evict()
+}
+
+// evict drops the least recently used versions past the budget.
+func (c *lineCache) evict() {
 	for c.lines > c.max && c.tail != nil {
 		old := c.tail
 		c.unlink(old)
 		delete(c.m, old.id)
-		c.lines -= len(old.hashes)
+		c.lines -= len(old.hashes) + old.nHits
 	}
 }
 
@@ -430,10 +496,11 @@ func deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]lineRun, []scanner
 	return new(aligner).deltaSpans(data, runs, na, nb)
 }
 
-// deltaSpans is deltaSpans; the runs it returns are its own copy.
+// deltaSpans is deltaSpans; the runs it returns are its own copy. The
+// start of each line of data (and len(data)) is left in al.starts.
 func (al *aligner) deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]lineRun, []scanner.Span) {
 	starts := al.starts[:0]
-	defer func() { al.starts = starts[:0] }()
+	defer func() { al.starts = starts }()
 	for off := 0; ; {
 		starts = append(starts, off)
 		i := bytes.IndexByte(data[off:], '\n')

@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"sort"
 	"strings"
@@ -378,5 +379,46 @@ func TestScannedKeepsCoverage(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A version's keyword hits are kept by line and column while it is
+// cached (counted in the budget), and move with their lines to the
+// version made from it.
+func TestCarryHits(t *testing.T) {
+	c := newLineCache()
+	base := []byte("aa key\nbb\ncc key key\n")
+	bl := &blobLines{id: plumbing.Hash{1}, path: "f", hashes: c.hashLines(base)}
+	c.put(bl)
+	hits := []scanner.Hit{{Pos: 3, KW: 0}, {Pos: 13, KW: 0}, {Pos: 17, KW: 1}}
+	c.setHits(bl, base, hits)
+	got := *bl.hits.Load()
+	if want := []lineHit{{0, 3, 0}, {2, 3, 0}, {2, 7, 1}}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("line hits %v, want %v", got, want)
+	}
+	if c.lines != 3+3 {
+		t.Errorf("budget holds %d, want 6 (3 lines, 3 hits)", c.lines)
+	}
+	// New version: a line inserted at the top, line 1 ("bb") changed.
+	data := []byte("new\naa key\nXX\ncc key key\n")
+	hb := c.hashLines(data)
+	al := new(aligner)
+	runs, _ := al.deltaSpans(data, al.alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
+	moved := carryHits(got, runs, al.starts)
+	if want := []scanner.Hit{{Pos: 7, KW: 0}, {Pos: 17, KW: 0}, {Pos: 21, KW: 1}}; !reflect.DeepEqual(moved, want) {
+		t.Errorf("carried %v (runs %v), want %v", moved, runs, want)
+	}
+	for _, h := range moved {
+		if string(data[h.Pos:h.Pos+3]) != "key" {
+			t.Errorf("hit at %d is %q, not the keyword", h.Pos, data[h.Pos:h.Pos+3])
+		}
+	}
+	// Once the version has left the cache, its hits are not stored.
+	c.max = 1
+	c.put(&blobLines{id: plumbing.Hash{2}, path: "f", hashes: c.hashLines([]byte("x\n"))})
+	gone := &blobLines{id: plumbing.Hash{3}, path: "f", hashes: hb}
+	c.setHits(gone, data, hits)
+	if gone.hits.Load() != nil {
+		t.Error("hits stored for a version not in the cache")
 	}
 }

@@ -156,12 +156,20 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		return nil
 	}
 	hb := s.lines.hashLines(data)
-	s.lines.put(&blobLines{id: id, path: p, hashes: hb})
+	own := &blobLines{id: id, path: p, hashes: hb}
+	s.lines.put(own)
 	if base.IsZero() {
-		return nil
+		// Scanned whole; its keyword hits serve the versions made from it.
+		d := &scanner.Delta{WantHits: !s.opts.FullBlobs}
+		it.Delta = d
+		return func() {
+			s.lines.setHits(own, data, d.Hits)
+			d.Hits = nil
+		}
 	}
 	bl := s.lines.get(p, base)
 	bd := &blobDelta{base: base}
+	bd.d.WantHits = true
 	s.deltaMu.Lock()
 	s.deltas[id] = bd
 	s.deltaOrder = append(s.deltaOrder, id)
@@ -180,12 +188,21 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 				al = new(aligner)
 			}
 			bd.runs, bd.d.Unchanged = al.deltaSpans(data, al.alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
+			// The base's hits, if its scan is done (else the engine
+			// searches near the edits).
+			if bh := bl.hits.Load(); bh != nil {
+				bd.d.BaseHits = carryHits(*bh, bd.runs, al.starts)
+			}
 			s.aligners.Put(al)
 			s.deltaBlobs.Add(1)
 		}
 		return open(ctx)
 	}
-	return bd.scanned
+	return func() {
+		bd.scanned()
+		s.lines.setHits(own, data, bd.d.Hits)
+		bd.d.Hits, bd.d.BaseHits = nil, nil
+	}
 }
 
 // onClose calls fn once the reader is closed.
