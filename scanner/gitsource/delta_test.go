@@ -1,6 +1,8 @@
 package gitsource
 
 import (
+	"bufio"
+	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/x509"
@@ -8,6 +10,7 @@ import (
 	"encoding/pem"
 	"fmt"
 	"hash/maphash"
+	"io"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -299,6 +302,35 @@ func TestDeltaMatchesFullBlobsRealHistory(t *testing.T) {
 	fs, deltas := compareDeltaAndFull(t, dir)
 	if len(fs) < 100 || deltas < 1000 {
 		t.Errorf("%d findings, %d delta blobs: want a real history's worth", len(fs), deltas)
+	}
+	// Every commit's message, read without go-git, is go-git's.
+	cmd := exec.Command("sh", "-c", "git rev-list --all | git cat-file --batch")
+	cmd.Dir = dir
+	out, err := cmd.Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := 0
+	for r := bufio.NewReader(bytes.NewReader(out)); ; n++ {
+		hdr, err := r.ReadString('\n')
+		if err != nil {
+			break
+		}
+		var id, typ string
+		var size int
+		fmt.Sscan(hdr, &id, &typ, &size)
+		data := make([]byte, size+1)
+		if _, err := io.ReadFull(r, data); err != nil {
+			t.Fatal(err)
+		}
+		c, err := decodeCommit(plumbing.NewHash(id), data[:size])
+		msg, ok := commitMessage(data[:size])
+		if err != nil || !ok || msg != c.Message {
+			t.Fatalf("commit %s: message %q (%v), go-git %q (%v)", id, msg, ok, c.Message, err)
+		}
+	}
+	if n < 3000 {
+		t.Errorf("%d commits compared", n)
 	}
 }
 

@@ -45,7 +45,8 @@ func FuzzParseRaw(f *testing.F) {
 }
 
 // FuzzCommitDecode parses arbitrary commit objects (the blob reader hands
-// commit messages and authors to the scanner and reports): no panic.
+// commit messages and authors to the scanner and reports): no panic, and
+// the message read without go-git is go-git's wherever both read one.
 func FuzzCommitDecode(f *testing.F) {
 	f.Add([]byte("tree " + strings.Repeat("4", 40) + "\nauthor A <a@b> 1700000000 +0000\ncommitter C <c@d> 1700000000 +0000\n\nsubject\n\nbody\n"))
 	f.Add([]byte("tree x\nparent y\nauthor \x1b[31m <\n> -1 +99999\ngpgsig -----BEGIN\n \n\n\xff"))
@@ -54,6 +55,9 @@ func FuzzCommitDecode(f *testing.F) {
 		c, err := decodeCommit(plumbing.ZeroHash, data)
 		if err == nil && c == nil {
 			t.Fatal("nil commit without error")
+		}
+		if msg, ok := commitMessage(data); ok && err == nil && msg != c.Message {
+			t.Fatalf("message %q, go-git reads %q", msg, c.Message)
 		}
 	})
 }
