@@ -23,7 +23,7 @@ type regionMemo struct {
 
 const (
 	memoShards   = 16
-	memoShardMax = 1 << 13 // entries before a shard starts over
+	memoShardMax = 1 << 10 // entries before a shard starts over
 )
 
 type memoShard struct {

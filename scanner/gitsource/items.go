@@ -162,19 +162,20 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	if s.opts.MaxBlobSize > 0 && int64(len(data)) > s.opts.MaxBlobSize {
 		return nil
 	}
-	hb := s.lines.hashLines(data)
+	lc := s.lines // Finalize drops s.lines; the items keep theirs
+	hb := lc.hashLines(data)
 	own := &blobLines{id: id, path: p, hashes: hb}
-	s.lines.put(own)
+	lc.put(own)
 	if base.IsZero() {
 		// Scanned whole; its keyword hits serve the versions made from it.
 		d := &scanner.Delta{WantHits: !s.opts.FullBlobs}
 		it.Delta = d
 		return func() {
-			s.lines.setHits(own, data, d.Hits)
+			lc.setHits(own, data, d.Hits)
 			d.Hits = nil
 		}
 	}
-	bl := s.lines.get(p, base)
+	bl := lc.get(p, base)
 	bd := &blobDelta{base: base}
 	bd.d.WantHits = true
 	s.deltaMu.Lock()
@@ -207,7 +208,7 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	}
 	return func() {
 		bd.scanned()
-		s.lines.setHits(own, data, bd.d.Hits)
+		lc.setHits(own, data, bd.d.Hits)
 		bd.d.Hits, bd.d.BaseHits = nil, nil
 	}
 }

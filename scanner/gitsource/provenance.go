@@ -22,6 +22,9 @@ func (s *Source) Finalize(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	if s.b == nil {
 		return fs, nil
 	}
+	// The scan is over: the line cache (a few MB) is garbage before
+	// the allocations below.
+	s.lines = nil
 	var own []scanner.Finding
 	var out []scanner.Finding
 	subFs := make([][]scanner.Finding, len(s.subs))
