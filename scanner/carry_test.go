@@ -59,12 +59,13 @@ func TestCarriedHits(t *testing.T) {
 	for round := 0; round < 60; round++ {
 		base := []byte(strings.Join(carryLines(r), "\n") + "\n")
 		// The base is scanned whole and reports its hits.
-		bd := &Delta{WantHits: true}
+		var baseHits []Hit
+		bd := &Delta{OnHits: func(h []Hit) { baseHits = slices.Clone(h) }}
 		if _, _, err := e.NewWorker().ScanDelta(ctx, "a.txt", strings.NewReader(string(base)), true, bd); err != nil {
 			t.Fatal(err)
 		}
-		if want := allHits(e, base); !reflect.DeepEqual(bd.Hits, want) {
-			t.Fatalf("round %d: base hits: got %d, want %d", round, len(bd.Hits), len(want))
+		if want := allHits(e, base); !reflect.DeepEqual(baseHits, want) {
+			t.Fatalf("round %d: base hits: got %d, want %d", round, len(baseHits), len(want))
 		}
 		// One splice: base[i:j] replaced, anywhere (not only at line
 		// boundaries), by new text of the same kinds.
@@ -75,7 +76,7 @@ func TestCarriedHits(t *testing.T) {
 		shift := int32(i + len(ins) - j)
 		spans := []Span{{0, i}, {i + len(ins), len(data)}}
 		var carried []Hit
-		for _, h := range bd.Hits {
+		for _, h := range baseHits {
 			end := int(h.Pos) + len(e.patterns[h.KW])
 			switch {
 			case end <= i:
@@ -91,11 +92,12 @@ func TestCarriedHits(t *testing.T) {
 			}
 			return fs
 		}
-		with := &Delta{Unchanged: slices.Clone(spans), BaseHits: carried, WantHits: true}
+		var withHits []Hit
+		with := &Delta{Unchanged: slices.Clone(spans), BaseHits: carried, OnHits: func(h []Hit) { withHits = slices.Clone(h) }}
 		without := &Delta{Unchanged: slices.Clone(spans)}
 		fw, fo := scan(with), scan(without)
-		if want := allHits(e, data); !reflect.DeepEqual(with.Hits, want) {
-			t.Fatalf("round %d: splice [%d,%d) -> %q: %d hits, want %d", round, i, j, ins, len(with.Hits), len(want))
+		if want := allHits(e, data); !reflect.DeepEqual(withHits, want) {
+			t.Fatalf("round %d: splice [%d,%d) -> %q: %d hits, want %d", round, i, j, ins, len(withHits), len(want))
 		}
 		if !reflect.DeepEqual(fw, fo) {
 			t.Fatalf("round %d: findings differ with carried hits:\n%+v\n%+v", round, fw, fo)

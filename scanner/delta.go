@@ -44,11 +44,11 @@ type Delta struct {
 	// inside Unchanged spans, at their offsets in this content, by Pos:
 	// all of them, or nil when they are not known.
 	BaseHits []Hit
-	// WantHits asks the engine to fill Hits.
-	WantHits bool
-	// Hits are every keyword hit of the content, by Pos then KW; nil when
-	// not known (content of several windows, binary content).
-	Hits []Hit
+	// OnHits, when set, is called with every keyword hit of the content,
+	// by Pos then KW, once the engine has them (not at all when it does
+	// not: content of several windows, binary content). The slice is the
+	// engine's and valid only during the call.
+	OnHits func(hits []Hit)
 }
 
 // Hit is an occurrence of prefilter keyword KW (an index into the
@@ -95,6 +95,13 @@ type deltaState struct {
 	// lines at least as long as the narrowest Context (longLines)
 	long     []Span
 	longDone bool
+	ps       []rerunPos // finish's scratch
+}
+
+type rerunPos struct {
+	off int
+	idx int
+	end bool
 }
 
 type rerunSpan struct {
@@ -129,17 +136,15 @@ func (st *deltaState) finish(data []byte, rules func(int) string) {
 	if len(st.rerun) == 0 {
 		return
 	}
-	type pos struct {
-		off int
-		idx int
-		end bool
-	}
-	ps := make([]pos, 0, 2*len(st.rerun))
+	ps := st.ps[:0]
+	defer func() { st.ps = ps[:0] }()
 	for i, r := range st.rerun {
-		ps = append(ps, pos{r.from, i, false}, pos{max(r.to-1, r.from), i, true})
+		ps = append(ps, rerunPos{r.from, i, false}, rerunPos{max(r.to-1, r.from), i, true})
 	}
-	sort.Slice(ps, func(i, j int) bool { return ps[i].off < ps[j].off })
-	out := make([]LineRange, len(st.rerun))
+	slices.SortFunc(ps, func(a, b rerunPos) int { return cmp.Compare(a.off, b.off) })
+	n := len(st.d.Rescanned)
+	st.d.Rescanned = slices.Grow(st.d.Rescanned, len(st.rerun))[:n+len(st.rerun)]
+	out := st.d.Rescanned[n:]
 	line, at := 1, 0
 	for _, p := range ps {
 		off := min(p.off, len(data))
@@ -152,7 +157,6 @@ func (st *deltaState) finish(data []byte, rules func(int) string) {
 			out[p.idx].Rule = rules(st.rerun[p.idx].rule)
 		}
 	}
-	st.d.Rescanned = append(st.d.Rescanned, out...)
 }
 
 // # The prefilter of a delta item

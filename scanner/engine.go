@@ -132,14 +132,17 @@ type Worker struct {
 	buf    []byte
 	hits   [][]int // per rule: keyword hit offsets in the current window
 	active []int   // rules with hits in the current window
-	// recTo: record every keyword hit of the window there (the item
-	// wants its Hits). carried: all is the window's complete list of
-	// hits (built from the base's, or recorded), to read instead of
+	// recTo: hand every keyword hit of the window to it (the item wants
+	// its hits). carried: all is the window's complete list of hits
+	// (built from the base's, or recorded), to read instead of
 	// searching. Both hold for the item's own text only, not decoded
 	// text within it.
-	recTo   *[]Hit
+	recTo   func([]Hit)
 	carried bool
 	all     []Hit
+	// scratch reused from item to item
+	ds      deltaState
+	skipped []rerunSpan
 }
 
 // NewWorker returns a worker with its own window buffer.
@@ -271,14 +274,16 @@ func (w *Worker) ScanDelta(ctx context.Context, path string, r io.Reader, sniff 
 		if d != nil {
 			single := base == 0 && eof
 			if single && w.delta == nil && len(d.Unchanged) > 0 {
-				w.delta = &deltaState{d: d, n: len(data), spans: d.Unchanged}
+				// The state's slices are the worker's, reused.
+				w.ds = deltaState{d: d, n: len(data), spans: d.Unchanged, rerun: w.ds.rerun[:0], long: w.ds.long[:0], ps: w.ds.ps[:0]}
+				w.delta = &w.ds
 			} else {
 				// More than one window: scan it whole.
 				w.delta = nil
 				d.Full = true
 			}
-			if d.WantHits && single {
-				w.recTo = &d.Hits
+			if d.OnHits != nil && single {
+				w.recTo = d.OnHits
 			}
 		}
 		found := w.scanWindow(data, ownedFrom, ownedTo)
@@ -422,7 +427,7 @@ func (w *Worker) scanWindow(data []byte, from, to int) []rawMatch {
 	w.all, w.carried = w.all[:0], false
 	out := w.matchRules(data, from, to, w.delta)
 	if w.recTo != nil && w.carried {
-		*w.recTo = slices.Clone(w.all)
+		w.recTo(w.all)
 	}
 	// Decoded text below has hits of its own, not the item's.
 	w.recTo, w.carried = nil, false
@@ -612,7 +617,8 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 		}
 		walkTo = max(walkTo, en)
 	}
-	var skipped []rerunSpan // delta: regions as in the base
+	skipped := w.skipped[:0] // delta: regions as in the base
+	defer func() { w.skipped = skipped[:0] }()
 	for _, ri := range w.active {
 		r := e.rules[ri]
 		hits := w.hits[ri]

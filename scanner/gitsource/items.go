@@ -168,16 +168,12 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	lc.put(own)
 	if base.IsZero() {
 		// Scanned whole; its keyword hits serve the versions made from it.
-		d := &scanner.Delta{WantHits: !s.opts.FullBlobs}
-		it.Delta = d
-		return func() {
-			lc.setHits(own, data, d.Hits)
-			d.Hits = nil
-		}
+		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, data, h) }}
+		return nil
 	}
 	bl := lc.get(p, base)
 	bd := &blobDelta{base: base}
-	bd.d.WantHits = true
+	bd.d.OnHits = func(h []scanner.Hit) { lc.setHits(own, data, h) }
 	s.deltaMu.Lock()
 	s.deltas[id] = bd
 	s.deltaOrder = append(s.deltaOrder, id)
@@ -208,8 +204,7 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	}
 	return func() {
 		bd.scanned()
-		lc.setHits(own, data, bd.d.Hits)
-		bd.d.Hits, bd.d.BaseHits = nil, nil
+		bd.d.BaseHits, bd.d.OnHits = nil, nil
 	}
 }
 
