@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -121,41 +122,61 @@ func (g *gitBin) workTree(ctx context.Context) string {
 	return strings.TrimSpace(string(out))
 }
 
+// refs lists the refs and HEAD, peeled to commits. for-each-ref and
+// rev-parse HEAD run at once, and for-each-ref's own peeling (%(*...), one
+// level) settles branches and annotated tags of commits; only what is left
+// (a tag of a tag, HEAD) goes through cat-file. Run one after another,
+// the four git processes were about half of the time before the history
+// walk could start (80 ms of it on gitleaks' history).
 func (g *gitBin) refs(ctx context.Context) ([]ref, error) {
-	out, err := g.output(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)")
+	var head []byte
+	var headErr error
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		head, headErr = g.output(ctx, nil, "rev-parse", "-q", "--verify", "HEAD^{commit}")
+	}()
+	out, err := g.output(ctx, nil, "for-each-ref", "--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)")
+	wg.Wait()
 	if err != nil {
 		return nil, fmt.Errorf("listing refs: %w", err)
 	}
-	var names, ids []string
-	for _, l := range strings.Split(string(out), "\n") {
-		id, name, ok := strings.Cut(l, " ")
-		if ok {
-			ids, names = append(ids, id), append(names, name)
-		}
-	}
-	if h, err := g.output(ctx, nil, "rev-parse", "-q", "--verify", "HEAD"); err == nil {
-		ids, names = append(ids, strings.TrimSpace(string(h))), append(names, "HEAD")
-	}
-	// Peel every ref to a commit in one batch; non-commits come back missing.
+	var refs []ref // in for-each-ref's order (by name), HEAD last
+	var deep []int // refs still to peel (a tag of a tag)
 	var in bytes.Buffer
-	for _, id := range ids {
-		in.WriteString(id + "^{commit}\n")
-	}
-	pe, err := g.output(ctx, in.Bytes(), "cat-file", "--batch-check=%(objectname) %(objecttype)")
-	if err != nil {
-		return nil, fmt.Errorf("peeling refs: %w", err)
-	}
-	var out2 []ref
-	for i, l := range strings.Split(strings.TrimRight(string(pe), "\n"), "\n") {
-		if i >= len(names) {
-			break
+	for _, l := range strings.Split(string(out), "\n") {
+		f := strings.SplitN(l, " ", 5)
+		if len(f) != 5 {
+			continue
 		}
-		f := strings.Fields(l)
-		if len(f) == 2 && f[1] == "commit" {
-			out2 = append(out2, ref{name: names[i], id: plumbing.NewHash(f[0])})
+		switch {
+		case f[1] == "commit":
+			refs = append(refs, ref{name: f[4], id: plumbing.NewHash(f[0])})
+		case f[1] == "tag" && f[3] == "commit":
+			refs = append(refs, ref{name: f[4], id: plumbing.NewHash(f[2])})
+		case f[1] == "tag" && f[3] == "tag":
+			deep = append(deep, len(refs))
+			refs = append(refs, ref{name: f[4]})
+			in.WriteString(f[0] + "^{commit}\n")
 		}
 	}
-	return out2, nil
+	if len(deep) > 0 {
+		// One batch; non-commits come back missing and stay unset.
+		pe, err := g.output(ctx, in.Bytes(), "cat-file", "--batch-check=%(objectname) %(objecttype)")
+		if err != nil {
+			return nil, fmt.Errorf("peeling refs: %w", err)
+		}
+		for i, l := range strings.Split(strings.TrimRight(string(pe), "\n"), "\n") {
+			if f := strings.Fields(l); i < len(deep) && len(f) == 2 && f[1] == "commit" {
+				refs[deep[i]].id = plumbing.NewHash(f[0])
+			}
+		}
+	}
+	if headErr == nil {
+		refs = append(refs, ref{name: "HEAD", id: plumbing.NewHash(strings.TrimSpace(string(head)))})
+	}
+	return slices.DeleteFunc(refs, func(r ref) bool { return r.id.IsZero() }), nil
 }
 
 func (g *gitBin) resolve(ctx context.Context, rev string) (plumbing.Hash, error) {

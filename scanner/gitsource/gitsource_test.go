@@ -1,6 +1,7 @@
 package gitsource
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"os"
@@ -577,5 +578,59 @@ func TestWorktreeBlob(t *testing.T) {
 		if ok != c.ok || (ok && string(data) != "same\n") {
 			t.Errorf("worktreeBlob(%s) = %q, %v; want ok %v", c.path, data, ok, c.ok)
 		}
+	}
+}
+
+// Both backends list the same refs, each peeled to its commit: branches,
+// lightweight and annotated tags, a tag of a tag, and HEAD; tags of a
+// tree or a blob are left out.
+func TestRefsPeeled(t *testing.T) {
+	r := newRepo(t)
+	c1 := r.commit("one", map[string]string{"a.txt": "a\n"})
+	c2 := r.commit("two", map[string]string{"a.txt": "b\n"})
+	r.git("tag", "light", c1)
+	r.git("tag", "-a", "-m", "annotated", "ann", c1)
+	r.git("tag", "-a", "-m", "tag of a tag", "deep", "ann")
+	r.git("tag", "-a", "-m", "tag of a tree", "tree", c2+"^{tree}")
+	r.git("tag", "blob", c2+":a.txt")
+	r.git("branch", "side", c1)
+	want := []ref{
+		{"refs/heads/main", plumbing.NewHash(c2)},
+		{"refs/heads/side", plumbing.NewHash(c1)},
+		{"refs/tags/ann", plumbing.NewHash(c1)},
+		{"refs/tags/deep", plumbing.NewHash(c1)},
+		{"refs/tags/light", plumbing.NewHash(c1)},
+		{"HEAD", plumbing.NewHash(c2)},
+	}
+	ctx := context.Background()
+	gb, err := openGitBin(ctx, r.dir, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gb.close()
+	got, err := gb.refs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("git refs:\n got %v\nwant %v", got, want)
+	}
+	gg, err := openGoGit(r.dir, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ggot, err := gg.refs(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byName := func(rs []ref) map[string]plumbing.Hash {
+		m := map[string]plumbing.Hash{}
+		for _, r := range rs {
+			m[r.name] = r.id
+		}
+		return m
+	}
+	if !reflect.DeepEqual(byName(ggot), byName(want)) {
+		t.Errorf("go-git refs:\n got %v\nwant %v", ggot, want)
 	}
 }
