@@ -44,6 +44,10 @@ type Delta struct {
 	// inside Unchanged spans, at their offsets in this content, by Pos:
 	// all of them, or nil when they are not known.
 	BaseHits []Hit
+	// LineStarts, when set, is where each line of the content starts,
+	// and the content's length last (the source walked the lines
+	// already).
+	LineStarts []int32
 	// OnHits, when set, is called with every keyword hit of the content,
 	// by Pos then KW, once the engine has them (not at all when it does
 	// not: content of several windows, binary content). The slice is the
@@ -298,6 +302,16 @@ func (st *deltaState) longLines(data []byte, n int) []Span {
 		return st.long
 	}
 	st.longDone = true
+	if st.d == nil {
+		// no item (tests)
+	} else if ls := st.d.LineStarts; len(ls) > 0 && int(ls[len(ls)-1]) == len(data) {
+		for i := 0; i+1 < len(ls); i++ {
+			if int(ls[i+1]-ls[i]) >= n {
+				st.long = append(st.long, Span{int(ls[i]), int(ls[i+1])})
+			}
+		}
+		return st.long
+	}
 	for pos := 0; pos < len(data); {
 		i := bytes.IndexByte(data[pos:], '\n')
 		end := pos + i + 1

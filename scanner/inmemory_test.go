@@ -135,9 +135,15 @@ func TestDeltaNearTier(t *testing.T) {
 		})
 	}
 	st := &deltaState{}
-	st.longLines([]byte("ab\n"+strings.Repeat("z", 60)+"\ncd\n"+strings.Repeat("w", 70)), 50)
+	text := []byte("ab\n" + strings.Repeat("z", 60) + "\ncd\n" + strings.Repeat("w", 70))
+	st.longLines(text, 50)
 	if want := []Span{{3, 64}, {67, 137}}; !reflect.DeepEqual(st.long, want) {
 		t.Errorf("longLines = %v, want %v", st.long, want)
+	}
+	// The same from the line starts a source hands over.
+	given := &deltaState{d: &Delta{LineStarts: []int32{0, 3, 64, 67, 137}}}
+	if given.longLines(text, 50); !reflect.DeepEqual(given.long, st.long) {
+		t.Errorf("longLines from LineStarts = %v, want %v", given.long, st.long)
 	}
 	for _, c := range []struct {
 		lo, hi int

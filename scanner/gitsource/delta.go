@@ -103,7 +103,7 @@ var nl = []byte{'\n'}
 // carryHits moves base's hits on lines the runs keep to their offsets in
 // the new version, whose lines start at starts. runs are sorted, on both
 // sides.
-func carryHits(base []lineHit, runs []lineRun, starts []int) []scanner.Hit {
+func carryHits(base []lineHit, runs []lineRun, starts []int32) []scanner.Hit {
 	out := make([]scanner.Hit, 0, len(base))
 	i := 0
 	for _, r := range runs {
@@ -113,7 +113,7 @@ func carryHits(base []lineHit, runs []lineRun, starts []int) []scanner.Hit {
 		for ; i < len(base) && base[i].line < r.a+r.n; i++ {
 			h := base[i]
 			nb := r.b + h.line - r.a
-			out = append(out, scanner.Hit{Pos: int32(starts[nb]) + h.col, KW: h.kw})
+			out = append(out, scanner.Hit{Pos: starts[nb] + h.col, KW: h.kw})
 		}
 	}
 	return out
@@ -142,16 +142,35 @@ func newLineCache() *lineCache {
 // hashLines hashes each line of data, its newline included, so a last
 // line without one differs from the same text with one.
 func (c *lineCache) hashLines(data []byte) []uint64 {
-	out := make([]uint64, 0, bytes.Count(data, []byte{'\n'})+1)
-	for len(data) > 0 {
-		i := bytes.IndexByte(data, '\n') + 1
-		if i == 0 {
-			i = len(data)
-		}
-		out = append(out, maphash.Bytes(c.seed, data[:i]))
-		data = data[i:]
+	h, _ := c.hashLinesStarts(data, false)
+	return h
+}
+
+// hashLinesStarts is hashLines; with starts it also returns where each
+// line starts, and len(data) last, so that nothing walks the lines again
+// (deltaSpans, carryHits and the engine's long-line check need them).
+func (c *lineCache) hashLinesStarts(data []byte, starts bool) ([]uint64, []int32) {
+	n := bytes.Count(data, []byte{'\n'}) + 1
+	out := make([]uint64, 0, n)
+	var st []int32
+	if starts {
+		st = make([]int32, 0, n+1)
 	}
-	return out
+	for off := 0; off < len(data); {
+		i := bytes.IndexByte(data[off:], '\n') + 1
+		if i == 0 {
+			i = len(data) - off
+		}
+		if starts {
+			st = append(st, int32(off))
+		}
+		out = append(out, maphash.Bytes(c.seed, data[off:off+i]))
+		off += i
+	}
+	if starts {
+		st = append(st, int32(len(data)))
+	}
+	return out, st
 }
 
 func (c *lineCache) unlink(bl *blobLines) {
@@ -292,7 +311,7 @@ type aligner struct {
 	tails  []int
 	prev   []int
 	runs   []lineRun
-	starts []int
+	starts []int32
 }
 
 type occ struct {
@@ -500,16 +519,21 @@ func deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]lineRun, []scanner
 // start of each line of data (and len(data)) is left in al.starts.
 func (al *aligner) deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]lineRun, []scanner.Span) {
 	starts := al.starts[:0]
-	defer func() { al.starts = starts }()
 	for off := 0; ; {
-		starts = append(starts, off)
+		starts = append(starts, int32(off))
 		i := bytes.IndexByte(data[off:], '\n')
 		if i < 0 || off+i+1 == len(data) {
 			break
 		}
 		off += i + 1
 	}
-	starts = append(starts, len(data))
+	starts = append(starts, int32(len(data)))
+	al.starts = starts
+	return spansOf(runs, starts, na, nb)
+}
+
+// spansOf is deltaSpans with the line starts known.
+func spansOf(runs []lineRun, starts []int32, na, nb int32) ([]lineRun, []scanner.Span) {
 	if int32(len(starts)) != nb+1 {
 		return nil, nil // cannot happen: the hashes came from data
 	}
@@ -526,7 +550,7 @@ func (al *aligner) deltaSpans(data []byte, runs []lineRun, na, nb int32) ([]line
 			continue
 		}
 		trimmed = append(trimmed, r)
-		spans = append(spans, scanner.Span{Start: starts[r.b], End: starts[r.b+r.n]})
+		spans = append(spans, scanner.Span{Start: int(starts[r.b]), End: int(starts[r.b+r.n])})
 	}
 	return slices.Clone(trimmed), spans
 }

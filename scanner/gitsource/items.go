@@ -163,7 +163,7 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		return nil
 	}
 	lc := s.lines // Finalize drops s.lines; the items keep theirs
-	hb := lc.hashLines(data)
+	hb, starts := lc.hashLinesStarts(data, !base.IsZero())
 	own := &blobLines{id: id, path: p, hashes: hb}
 	lc.put(own)
 	if base.IsZero() {
@@ -191,20 +191,21 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 			if al == nil {
 				al = new(aligner)
 			}
-			bd.runs, bd.d.Unchanged = al.deltaSpans(data, al.alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
+			bd.runs, bd.d.Unchanged = spansOf(al.alignLines(bl.hashes, hb), starts, int32(len(bl.hashes)), int32(len(hb)))
+			s.aligners.Put(al)
+			bd.d.LineStarts = starts
 			// The base's hits, if its scan is done (else the engine
 			// searches near the edits).
 			if bh := bl.hits.Load(); bh != nil {
-				bd.d.BaseHits = carryHits(*bh, bd.runs, al.starts)
+				bd.d.BaseHits = carryHits(*bh, bd.runs, starts)
 			}
-			s.aligners.Put(al)
 			s.deltaBlobs.Add(1)
 		}
 		return open(ctx)
 	}
 	return func() {
 		bd.scanned()
-		bd.d.BaseHits, bd.d.OnHits = nil, nil
+		bd.d.BaseHits, bd.d.OnHits, bd.d.LineStarts = nil, nil, nil
 	}
 }
 
