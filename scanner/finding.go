@@ -219,7 +219,9 @@ func ConfidenceAtLeast(c, min string) bool {
 	return confidenceRank[c] >= confidenceRank[min]
 }
 
-// SortFindings orders findings by file, line, column, then rule id.
+// SortFindings orders findings by file, line, column, rule id, then
+// fingerprint and commit, so that a report does not depend on the order
+// workers finished in (two keys on one line of two versions of a file).
 func SortFindings(fs []Finding) {
 	sort.SliceStable(fs, func(i, j int) bool {
 		a, b := fs[i], fs[j]
@@ -232,6 +234,12 @@ func SortFindings(fs []Finding) {
 		if a.Column != b.Column {
 			return a.Column < b.Column
 		}
-		return a.RuleID < b.RuleID
+		if a.RuleID != b.RuleID {
+			return a.RuleID < b.RuleID
+		}
+		if a.Fingerprint != b.Fingerprint {
+			return a.Fingerprint < b.Fingerprint
+		}
+		return a.Commit < b.Commit
 	})
 }
