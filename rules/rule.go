@@ -119,6 +119,7 @@ type Rule struct {
 	scorer     Scorer
 	spansLines bool
 	starts     *startFilter // nil: plain unanchored search (see prefix.go)
+	need       *needLit     // a literal every match holds, or nil (need.go)
 }
 
 // regexp returns the compiled regex, compiling a lazy rule on first use.
@@ -150,6 +151,7 @@ func (r *Rule) prepare() {
 		}
 		r.spansLines = canMatchNewline(parsed)
 		r.starts = newStartFilter(r.Regex, parsed)
+		r.need = newNeed(parsed, r.Keywords)
 		if r.SecretGroup == 0 && parsed.MaxCap() > 0 {
 			r.SecretGroup = 1
 		}
@@ -277,6 +279,7 @@ func (r *Rule) Compile(validators Validators) error {
 		}
 		r.re = re
 		r.starts = newStartFilter(r.Regex, parsed)
+		r.need = newNeed(parsed, r.Keywords)
 		if r.SecretGroup < 0 || r.SecretGroup > groups {
 			return errf("field secret_group: %d but the regex has %d groups", r.SecretGroup, groups)
 		}
@@ -489,6 +492,9 @@ func (r *Rule) FindAt(text []byte, keepInvalid bool) (Match, bool) {
 // start filter when the rule has one.
 func (r *Rule) findAllIndex(text []byte) [][]int {
 	r.prepare()
+	if r.need != nil && !r.need.in(text) {
+		return nil
+	}
 	if r.starts != nil && r.starts.usable(text) {
 		return r.starts.findAll(r.Regex, text)
 	}
