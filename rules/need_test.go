@@ -17,7 +17,7 @@ func TestNeedLiteral(t *testing.T) {
 		// github is the keyword: its hit holds it already
 		{`(?i:github)[\w.-]{0,20}(?i:client)?[_.-]?(?i:secret)["']?\s*=\s*([0-9a-f]{40})`, "secret", true},
 		{`xoxb-[0-9]+-(abcdefgh)`, "abcdefgh", false}, // the longest
-		{`(?:token|secret)=([a-z]+)`, "", false}, // alternation: none mandatory
+		{`(?:token|secret)=([a-z]+)`, "", false},      // alternation: none mandatory
 		{`(?:pass)?word=(\w+)`, "word=", false},
 		{`(abcd)+x`, "abcd", false},
 		{`(abcd)*x`, "", false},
