@@ -49,7 +49,7 @@ func (f *scanFlags) register(cmd *cobra.Command) {
 	fl.Int64Var(&f.maxFileSize, "max-file-size", 100<<20, "skip files larger than this many bytes (0: no limit)")
 	fl.BoolVar(&f.reportInvalid, "report-invalid", false, "also report tokens that fail their checksum/structure check, marked invalid")
 	fl.StringVar(&f.minConfidence, "min-confidence", rules.ConfidenceMedium, "drop findings below this confidence: low, medium, high (medium: precision 0.90 on labelled real code, see BENCHMARKS.md)")
-	fl.IntVar(&f.workers, "workers", 0, "scan workers (default: number of CPUs)")
+	fl.IntVar(&f.workers, "workers", 0, "scan workers (default: number of CPUs; twice that for git history)")
 	fl.BoolVar(&f.noProgress, "no-progress", false, "never show the progress bar")
 	fl.IntVar(&f.decodeDepth, "max-decode-depth", scanner.DefaultDecodeDepth, "decode base64/hex/percent/\\u-escaped text this many layers deep to find secrets inside (0: off)")
 	fl.BoolVar(&f.noisyFiles, "scan-noisy-files", false, "apply generic rules to lock files, minified bundles and vendored code too (provider rules always apply)")
