@@ -7,6 +7,7 @@
 #   scripts/bench-git.sh            # COMMITS=20000 by default
 #   COMMITS=5000 scripts/bench-git.sh
 #   SYNTHETIC=0 FULL_BLOBS=1 scripts/bench-git.sh   # real history and --staged only
+#   REAL_RUNS=5 scripts/bench-git.sh   # the real history 5 times (default 3), medians
 #   STAGED_ONLY=1 scripts/bench-git.sh   # only --staged (scripts/bench-staged.sh)
 #
 # The repository is cached under .bench/ (gitignored) keyed by its size and
@@ -198,15 +199,34 @@ timed() {
 	eval "${name}_mb=$(awk -F': ' '/Maximum resident/{printf "%.0f", $2/1024}' "$BENCH/git-$name.time")"
 }
 
-# compare LABEL REPO: keytrail (and, with FULL_BLOBS=1, its --full-blobs
-# path), gitleaks and `git log -p -U0 --all` on one repository.
+# median NAME: of the runs kept in $NAME_all ("wall cpu mb" per line),
+# the one with the median wall time into $NAME_s / $NAME_cpu / $NAME_mb.
+median() {
+	local name=$1 v
+	v=$(eval "printf '%s' \"\$${name}_all\"" | sort -n -k1,1 | awk '{w[NR]=$1; c[NR]=$2; m[NR]=$3} END{i=int((NR+1)/2); print w[i], c[i], m[i]}')
+	read -r "${name}_s" "${name}_cpu" "${name}_mb" <<<"$v"
+}
+
+# compare LABEL REPO [RUNS]: keytrail (and, with FULL_BLOBS=1, its
+# --full-blobs path), gitleaks and `git log -p -U0 --all` on one
+# repository, RUNS times interleaved (default 1); each tool's run with the
+# median wall time is reported.
 compare() {
-	local label=$1 repo=$2
+	local label=$1 repo=$2 runs=${3:-1} i
 	# Warm the page cache so no tool pays for the first read.
 	git -C "$repo" cat-file --batch-all-objects --batch-check >/dev/null
-	timed kt "$KEYTRAIL" scan git --no-progress --show-secrets -f json -o "$BENCH/git-kt.json" "$repo"
-	timed gl "$GITLEAKS" git --no-banner --report-format json --report-path "$BENCH/git-gl.json" "$repo"
-	timed lp git -C "$repo" log -p -U0 --all
+	kt_all='' gl_all='' lp_all=''
+	for i in $(seq "$runs"); do
+		timed kt "$KEYTRAIL" scan git --no-progress --show-secrets -f json -o "$BENCH/git-kt.json" "$repo"
+		kt_all+="$kt_s $kt_cpu $kt_mb"$'\n'
+		timed gl "$GITLEAKS" git --no-banner --report-format json --report-path "$BENCH/git-gl.json" "$repo"
+		gl_all+="$gl_s $gl_cpu $gl_mb"$'\n'
+		timed lp git -C "$repo" log -p -U0 --all
+		lp_all+="$lp_s $lp_cpu $lp_mb"$'\n'
+	done
+	median kt
+	median gl
+	median lp
 	printf '\n%s\n' "$label"
 	printf '  %-22s %7ss wall %7ss cpu %6s MB  %s\n' keytrail "$kt_s" "$kt_cpu" "$kt_mb" "$(planted kt)"
 	if [ -n "${FULL_BLOBS:-}" ]; then
@@ -216,6 +236,10 @@ compare() {
 	printf '  %-22s %7ss wall %7ss cpu %6s MB  %s\n' gitleaks "$gl_s" "$gl_cpu" "$gl_mb" "$(planted gl)"
 	printf '  %-22s %7ss wall %7ss cpu %6s MB\n' "git log -p -U0 --all" "$lp_s" "$lp_cpu" "$lp_mb"
 	awk -v a="$kt_s" -v b="$gl_s" -v c="$kt_cpu" -v d="$gl_cpu" 'BEGIN{ if (a > 0 && c > 0) printf "  keytrail is %.1fx faster than gitleaks (wall), %.1fx (cpu)\n", b/a, d/c }'
+	if [ "$runs" -gt 1 ]; then
+		printf '  (%s runs each, interleaved; the run with the median wall time is shown)\n' "$runs"
+		printf '  keytrail wall: %s; gitleaks wall: %s\n' "$(printf '%s' "$kt_all" | awk '{printf "%s%ss", (NR>1?", ":""), $1}')" "$(printf '%s' "$gl_all" | awk '{printf "%s%ss", (NR>1?", ":""), $1}')"
+	fi
 }
 planted() {
 	if [ -n "${PLANTED:-}" ]; then echo "found $(found "$BENCH/git-$1.json")/$nplanted planted keys"; fi
@@ -232,7 +256,7 @@ if [ ! -d "$REAL" ] && [ -f "$BUNDLE" ]; then
 	git clone -q --mirror "$BUNDLE" "$REAL"
 fi
 if [ -d "$REAL" ]; then
-	PLANTED='' compare "real history: gitleaks' own ($(git -C "$REAL" rev-list --all | wc -l) commits)" "$REAL"
+	PLANTED='' compare "real history: gitleaks' own ($(git -C "$REAL" rev-list --all | wc -l) commits)" "$REAL" "${REAL_RUNS:-3}"
 else
 	printf '\nreal history skipped: no bundle at %s (set BUNDLE=)\n' "$BUNDLE"
 fi
