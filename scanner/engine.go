@@ -554,7 +554,9 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 		ms, ok := e.memo.get(k)
 		if !ok {
 			ms = e.rules[ri].FindAll(text, true)
-			e.memo.put(k, ms)
+			if worth(ms) {
+				e.memo.put(k, ms)
+			}
 		}
 		for _, m := range ms {
 			emit(ri, regStart, m)

@@ -24,7 +24,24 @@ type regionMemo struct {
 const (
 	memoShards   = 16
 	memoShardMax = 1 << 10 // entries before a shard starts over
+	// Only results with few matches are kept: a long line with a match
+	// every few bytes (minified data) would fill the table with copies
+	// of its secrets. So an entry holds at most a few hundred bytes.
+	memoMaxMatches = 2
+	memoMaxSecrets = 512 // bytes of secret text in one entry
 )
+
+// worth reports whether a region's result is kept.
+func worth(ms []rules.Match) bool {
+	if len(ms) > memoMaxMatches {
+		return false
+	}
+	sz := 0
+	for _, m := range ms {
+		sz += len(m.Secret)
+	}
+	return sz <= memoMaxSecrets
+}
 
 type memoShard struct {
 	mu sync.Mutex

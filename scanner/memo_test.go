@@ -64,3 +64,26 @@ func TestRegionMemo(t *testing.T) {
 		}
 	}
 }
+
+// Results with many matches or long secrets are not kept: the table's
+// size stays bounded by entries of a few hundred bytes.
+func TestRegionMemoWorth(t *testing.T) {
+	m := func(n, secret int) []rules.Match {
+		var ms []rules.Match
+		for i := 0; i < n; i++ {
+			ms = append(ms, rules.Match{Secret: strings.Repeat("s", secret)})
+		}
+		return ms
+	}
+	for _, c := range []struct {
+		ms   []rules.Match
+		want bool
+	}{
+		{nil, true}, {m(1, 40), true}, {m(2, 200), true},
+		{m(3, 10), false}, {m(1, 600), false}, {m(2, 300), false},
+	} {
+		if got := worth(c.ms); got != c.want {
+			t.Errorf("worth(%d matches of %d bytes) = %v, want %v", len(c.ms), len(c.ms[0:min(1, len(c.ms))]), got, c.want)
+		}
+	}
+}
