@@ -211,6 +211,21 @@ func (g *gitBin) graph(ctx context.Context, tips, exclude []plumbing.Hash, repor
 		}
 		return gg.graph(ctx, tips, exclude, report)
 	}
+	return parseRevList(out), nil
+}
+
+// graphAll is graph from every ref and HEAD (`rev-list --all`), with no
+// fallback: an error leaves the caller to walk its tips with graph.
+func (g *gitBin) graphAll(ctx context.Context) ([]*commitNode, error) {
+	out, err := g.output(ctx, nil, "rev-list", "--all", "--parents", "--timestamp")
+	if err != nil {
+		return nil, err
+	}
+	return parseRevList(out), nil
+}
+
+// parseRevList reads `rev-list --parents --timestamp` output.
+func parseRevList(out []byte) []*commitNode {
 	var nodes []*commitNode
 	for len(out) > 0 {
 		var l []byte
@@ -230,7 +245,7 @@ func (g *gitBin) graph(ctx context.Context, tips, exclude []plumbing.Hash, repor
 		}
 		nodes = append(nodes, n)
 	}
-	return nodes, nil
+	return nodes
 }
 
 func (g *gitBin) diffs(ctx context.Context, commits []*commitNode, wantPre bool, report func(error), fn func(int, []change) error) error {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -632,5 +633,46 @@ func TestRefsPeeled(t *testing.T) {
 	}
 	if !reflect.DeepEqual(byName(ggot), byName(want)) {
 		t.Errorf("go-git refs:\n got %v\nwant %v", ggot, want)
+	}
+}
+
+// `rev-list --all`, which a scan of every ref starts early, walks the same
+// commits as the tips the ref listing selects: on a history with tags
+// (of commits, of a tag, of a tree, of a blob), a tag-only commit, the
+// stash and several branches.
+func TestGraphAllMatchesTips(t *testing.T) {
+	dir := buildHistory(t).dir
+	r := &repo{t: t, dir: dir, tick: 1000}
+	r.git("tag", "-a", "-m", "tree", "treetag", "HEAD^{tree}")
+	r.git("tag", "-a", "-m", "deep", "deeptag", "v-secret")
+	ctx := context.Background()
+	gb, err := openGitBin(ctx, dir, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gb.close()
+	s := New(Options{Path: dir})
+	tips, exclude, err := s.selectTips(ctx, gb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := gb.graph(ctx, tips, exclude, func(error) {})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := gb.graphAll(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ids := func(ns []*commitNode) []string {
+		var out []string
+		for _, n := range ns {
+			out = append(out, n.id.String())
+		}
+		slices.Sort(out)
+		return out
+	}
+	if len(want) < 5 || !reflect.DeepEqual(ids(got), ids(want)) {
+		t.Errorf("rev-list --all walked %d commits, the tips %d", len(got), len(want))
 	}
 }

@@ -35,13 +35,35 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 		}
 		s.deltas = map[plumbing.Hash]*blobDelta{}
 	}
+	// A scan of every ref walks what `git rev-list --all` walks (every
+	// ref under refs/ and HEAD, non-commits left out): it starts now,
+	// alongside the ref listing, instead of after it (40 ms of the
+	// start-up on gitleaks' history). If it fails, the tips are walked
+	// as for any other selection.
+	var all chan revList
+	if gb, ok := b.(*gitBin); ok && s.opts.Range == "" && s.opts.SinceCommit == "" && s.opts.Branch == "" && len(s.opts.Refs) == 0 && len(s.opts.Exclude) == 0 {
+		all = make(chan revList, 1)
+		go func() {
+			nodes, err := gb.graphAll(ctx)
+			all <- revList{nodes, err}
+		}()
+	}
 	tips, exclude, err := s.selectTips(ctx, b)
 	if err != nil {
 		return err
 	}
-	nodes, err := b.graph(ctx, tips, exclude, report)
-	if err != nil {
-		return err
+	var nodes []*commitNode
+	if all != nil {
+		if r := <-all; r.err == nil {
+			nodes = r.nodes
+		} else {
+			all = nil
+		}
+	}
+	if all == nil {
+		if nodes, err = b.graph(ctx, tips, exclude, report); err != nil {
+			return err
+		}
 	}
 	if s.rangeSet {
 		if err := checkShallowRange(b, nodes); err != nil {
@@ -101,6 +123,12 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 		return s.submoduleItems(ctx, b, emit, report)
 	}
 	return nil
+}
+
+// revList is the outcome of a `git rev-list` run.
+type revList struct {
+	nodes []*commitNode
+	err   error
 }
 
 // firstPre is the blob the first parent that had the path held there.
