@@ -9,8 +9,6 @@ import (
 	"slices"
 	"strings"
 	"testing"
-
-	"github.com/keytrail/keytrail/rules"
 )
 
 // allHits is every keyword hit of data, found by searching all of it.
@@ -46,14 +44,7 @@ func carryLines(r *rand.Rand) []string {
 // the whole content finds, and the same findings and rescanned ranges as
 // the same delta item searched near its edits.
 func TestCarriedHits(t *testing.T) {
-	set, err := rules.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := NewEngine(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := builtinEngine(t)
 	r := rand.New(rand.NewSource(12))
 	ctx := context.Background()
 	for round := 0; round < 60; round++ {

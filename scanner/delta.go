@@ -271,10 +271,16 @@ func (e *Engine) deltaPrefilter() *deltaPrefilter {
 // deep inside of every Unchanged span: more than margin bytes from its
 // ends, or from an end that is the content's own.
 func (st *deltaState) near(margin int) []Span {
+	return st.nearBy(func(int) int { return margin })
+}
+
+// nearBy is near with the margin at each span end (a byte offset) given
+// by mg.
+func (st *deltaState) nearBy(mg func(at int) int) []Span {
 	var out []Span
 	pos := 0
 	for _, sp := range st.spans {
-		ds, de := sp.Start+margin, sp.End-margin
+		ds, de := sp.Start+mg(sp.Start), sp.End-mg(sp.End)
 		if sp.Start == 0 {
 			ds = 0
 		}
@@ -337,34 +343,12 @@ func (st *deltaState) longNear(lo, hi int) bool {
 // long-line one only where a long line lies within it.
 func (st *deltaState) nearTier(p *deltaPrefilter, t int) []Span {
 	short, long := p.margin(t, false), p.margin(t, true)
-	mg := func(at int) int {
+	return st.nearBy(func(at int) int {
 		if st.longNear(at-long, at+long) {
 			return long
 		}
 		return short
-	}
-	var out []Span
-	pos := 0
-	for _, sp := range st.spans {
-		ds, de := sp.Start+mg(sp.Start), sp.End-mg(sp.End)
-		if sp.Start == 0 {
-			ds = 0
-		}
-		if sp.End >= st.n {
-			de = st.n
-		}
-		if ds >= de {
-			continue
-		}
-		if ds > pos {
-			out = append(out, Span{pos, ds})
-		}
-		pos = de
-	}
-	if pos < st.n {
-		out = append(out, Span{pos, st.n})
-	}
-	return out
+	})
 }
 
 // within reports whether [lo, hi), clipped to [0, n), lies in one of the

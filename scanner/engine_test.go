@@ -344,7 +344,9 @@ line_regexes = ['''fake-for-tests''']
 	}
 }
 
-func TestPairedFindings(t *testing.T) {
+// builtinEngine is an engine with the built-in rules.
+func builtinEngine(t testing.TB) *Engine {
+	t.Helper()
 	set, err := rules.Builtin()
 	if err != nil {
 		t.Fatal(err)
@@ -353,6 +355,11 @@ func TestPairedFindings(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return e
+}
+
+func TestPairedFindings(t *testing.T) {
+	e := builtinEngine(t)
 	text := "aws_access_key_id = AKIAZ7VRSQ5TNQLJ4MXK\naws_secret_access_key = 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\n"
 	fs, err := e.ScanReader(context.Background(), "creds", strings.NewReader(text))
 	if err != nil {

@@ -14,14 +14,7 @@ import (
 // findings, and no two findings share the Meta map a validator filled
 // (the scan writes per-item keys into it).
 func TestRegionMemo(t *testing.T) {
-	set, err := rules.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := NewEngine(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := builtinEngine(t)
 	seg := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
 	jwt := seg(`{"alg":"HS256","typ":"JWT"}`) + "." + seg(`{"iss":"keytrail-test","sub":"fake-user-0001"}`) + "." + seg("not a real signature, test only!")
 	text := "config:\n  auth_token: \"" + jwt + "\"\n"
