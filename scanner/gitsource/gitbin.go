@@ -138,10 +138,25 @@ func (g *gitBin) refs(ctx context.Context) ([]ref, error) {
 		head, headErr = g.output(ctx, nil, "rev-parse", "-q", "--verify", "HEAD^{commit}")
 	}()
 	out, err := g.output(ctx, nil, "for-each-ref", "--format=%(objectname) %(objecttype) %(*objectname) %(*objecttype) %(refname)")
-	wg.Wait()
 	if err != nil {
-		return nil, fmt.Errorf("listing refs: %w", err)
+		// git reads each object to print its type, and one it cannot
+		// parse (a damaged repository) fails the whole listing: list the
+		// names alone and peel every ref with cat-file, which leaves out
+		// what it cannot read (the walk reports it).
+		plain, perr := g.output(ctx, nil, "for-each-ref", "--format=%(objectname) %(refname)")
+		if perr != nil {
+			wg.Wait()
+			return nil, fmt.Errorf("listing refs: %w", perr)
+		}
+		var b bytes.Buffer
+		for _, l := range strings.Split(string(plain), "\n") {
+			if id, name, ok := strings.Cut(l, " "); ok {
+				b.WriteString(id + " ? - - " + name + "\n")
+			}
+		}
+		out = b.Bytes()
 	}
+	wg.Wait()
 	var refs []ref // in for-each-ref's order (by name), HEAD last
 	var deep []int // refs still to peel (a tag of a tag)
 	var in bytes.Buffer
@@ -155,7 +170,7 @@ func (g *gitBin) refs(ctx context.Context) ([]ref, error) {
 			refs = append(refs, ref{name: f[4], id: plumbing.NewHash(f[0])})
 		case f[1] == "tag" && f[3] == "commit":
 			refs = append(refs, ref{name: f[4], id: plumbing.NewHash(f[2])})
-		case f[1] == "tag" && f[3] == "tag":
+		case f[1] == "tag" && f[3] == "tag", f[1] == "?":
 			deep = append(deep, len(refs))
 			refs = append(refs, ref{name: f[4]})
 			in.WriteString(f[0] + "^{commit}\n")

@@ -676,3 +676,38 @@ func TestGraphAllMatchesTips(t *testing.T) {
 		t.Errorf("rev-list --all walked %d commits, the tips %d", len(got), len(want))
 	}
 }
+
+// Commit objects that are not well formed (no blank line after their
+// headers, a parent git cannot parse, no tree) leave the rest of the
+// history scanned: never a crash of the reader, nor a failed ref listing.
+func TestMalformedCommits(t *testing.T) {
+	r := newRepo(t)
+	r.commit("one", map[string]string{"a.txt": "a\n"})
+	tree := strings.TrimSpace(r.git("rev-parse", "HEAD^{tree}"))
+	for i, body := range []string{
+		"tree " + tree + "\nauthor A <a@b> 1700000000 +0000\ncommitter A <a@b> 1700000000 +0000",
+		"tree " + tree + "\nparent nothex\nauthor A <a@b> 1700000000 +0000\ncommitter A <a@b> 1700000000 +0000",
+		"nonsense header\n",
+	} {
+		f := filepath.Join(t.TempDir(), "c")
+		if err := os.WriteFile(f, []byte(body), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		id := strings.TrimSpace(r.git("hash-object", "-t", "commit", "--literally", "-w", f))
+		// update-ref refuses some of them: write the ref file itself.
+		ref := filepath.Join(r.dir, ".git", "refs", "odd", itoa(i))
+		if err := os.MkdirAll(filepath.Dir(ref), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(ref, []byte(id+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	res, err := scanWith(t, Options{Path: r.dir, Backend: BackendGit}, scanner.Options{})
+	if err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	if res.Stats.Items == 0 {
+		t.Error("nothing scanned")
+	}
+}

@@ -119,10 +119,8 @@ func (o *objectEmitter) message(id plumbing.Hash) error {
 		if f.err == nil && !f.big && f.typ == "commit" {
 			msg, ok := commitMessage(f.data)
 			if !ok {
-				c, err := decodeCommit(id, f.data)
-				msg, ok = c.Message, err == nil
-				if err != nil {
-					msg = ""
+				if c, err := decodeCommit(id, f.data); err == nil {
+					msg, ok = c.Message, true
 				}
 			}
 			o.pf.bufs.put(f.data) // msg is a copy
