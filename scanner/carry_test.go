@@ -90,6 +90,14 @@ func TestCarriedHits(t *testing.T) {
 		if want := allHits(e, data); !reflect.DeepEqual(withHits, want) {
 			t.Fatalf("round %d: splice [%d,%d) -> %q: %d hits, want %d", round, i, j, ins, len(withHits), len(want))
 		}
+		// Base hits out of order are looked up one by one: the same list.
+		var revHits []Hit
+		rev := &Delta{Unchanged: slices.Clone(spans), BaseHits: slices.Clone(carried), OnHits: func(h []Hit) { revHits = slices.Clone(h) }}
+		slices.Reverse(rev.BaseHits)
+		scan(rev)
+		if !reflect.DeepEqual(revHits, withHits) {
+			t.Fatalf("round %d: %d hits from base hits out of order, %d in order", round, len(revHits), len(withHits))
+		}
 		if !reflect.DeepEqual(fw, fo) {
 			t.Fatalf("round %d: findings differ with carried hits:\n%+v\n%+v", round, fw, fo)
 		}

@@ -397,11 +397,26 @@ func (w *Worker) carry(data []byte, st *deltaState) {
 	maxKw := e.deltaPrefilter().maxKw
 	all := w.all[:0]
 	kwLen := func(kw int) int { return len(e.patterns[kw]) }
+	// Base hits come by position: one walk over the spans keeps each
+	// that lies inside one (the hit's span is the first ending past its
+	// start; spans are disjoint).
+	sp, si, prev := st.spans, 0, 0
 	for _, h := range st.d.BaseHits {
 		if h.KW < 0 || int(h.KW) >= len(e.patterns) || h.Pos < 0 || int(h.Pos)+kwLen(int(h.KW)) > len(data) {
 			continue
 		}
-		if st.unchanged(int(h.Pos), int(h.Pos)+kwLen(int(h.KW))) {
+		lo, hi := int(h.Pos), int(h.Pos)+kwLen(int(h.KW))
+		if lo < prev { // not by position after all: look it up
+			if st.unchanged(lo, hi) {
+				all = append(all, h)
+			}
+			continue
+		}
+		prev = lo
+		for si < len(sp) && sp[si].End <= lo {
+			si++
+		}
+		if si < len(sp) && sp[si].Start <= lo && hi <= sp[si].End {
 			all = append(all, h)
 		}
 	}
