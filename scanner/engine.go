@@ -516,14 +516,12 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 				})
 			}
 		}
-	} else if w.carried {
-		for _, h := range w.all {
-			for _, ri := range e.kwRules[h.KW] {
-				add(ri, int(h.Pos))
-			}
+	} else if w.carried || w.recTo != nil {
+		// The whole list of hits: known already (a fall back from the
+		// near search), or searched once here and kept for the item.
+		if !w.carried {
+			w.searchAll(data)
 		}
-	} else if w.recTo != nil {
-		w.searchAll(data)
 		for _, h := range w.all {
 			for _, ri := range e.kwRules[h.KW] {
 				add(ri, int(h.Pos))

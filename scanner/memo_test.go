@@ -76,7 +76,11 @@ func TestRegionMemoWorth(t *testing.T) {
 		{m(3, 10), false}, {m(1, 600), false}, {m(2, 300), false},
 	} {
 		if got := worth(c.ms); got != c.want {
-			t.Errorf("worth(%d matches of %d bytes) = %v, want %v", len(c.ms), len(c.ms[0:min(1, len(c.ms))]), got, c.want)
+			secret := 0
+			if len(c.ms) > 0 {
+				secret = len(c.ms[0].Secret)
+			}
+			t.Errorf("worth(%d matches, secrets of %d bytes) = %v, want %v", len(c.ms), secret, got, c.want)
 		}
 	}
 }
