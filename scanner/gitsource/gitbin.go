@@ -285,6 +285,7 @@ func (g *gitBin) diffs(ctx context.Context, commits []*commitNode, wantPre bool,
 	if err := cmd.Start(); err != nil {
 		return fmt.Errorf("git diff-tree: %w", err)
 	}
+	growPipe(stdout)
 	go func() {
 		w := bufio.NewWriterSize(stdin, 64<<10)
 		for _, c := range commits {
@@ -545,6 +546,7 @@ func (g *gitBin) startBatch(ctx context.Context) (*exec.Cmd, io.WriteCloser, io.
 	if err := cmd.Start(); err != nil {
 		return nil, nil, nil, fmt.Errorf("starting git cat-file: %w", err)
 	}
+	growPipe(out)
 	return cmd, in, out, nil
 }
 
