@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/keytrail/keytrail/internal/report"
+	"github.com/keytrail/keytrail/internal/thp"
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -47,6 +48,8 @@ type env struct {
 	now func() time.Time
 	// startGC is set when Run raised GOGC for start-up (see Run).
 	startGC bool
+	// hugeHeapErr is why the heap could not get huge pages, for the log.
+	hugeHeapErr error
 }
 
 // exitError carries a chosen exit code out of cobra.
@@ -80,6 +83,20 @@ const startGCPercent = 400
 func keepStartGC(cmd *cobra.Command) bool {
 	f := cmd.Flags().Lookup("staged")
 	return cmd.Name() == "git" && f != nil && f.Value.String() == "true"
+}
+
+// longScan reports whether cmd scans a history or a tree (scan, audit,
+// baseline or plan on git or dir), whose heap grows to tens of MB and
+// so is worth backing with huge pages (internal/thp); a --staged scan's
+// stays a few MB.
+func longScan(cmd *cobra.Command) bool {
+	switch cmd.Name() {
+	case "git":
+		return !keepStartGC(cmd)
+	case "dir":
+		return true
+	}
+	return false
 }
 
 // run executes keytrail in this env and returns the exit code.
@@ -135,11 +152,19 @@ func newRootFor(e *env, args []string) *cobra.Command {
 			if e.startGC && !keepStartGC(cmd) {
 				debug.SetGCPercent(100)
 			}
+			if longScan(cmd) {
+				if _, err := thp.ReserveHeap(thp.ReserveSize); err != nil {
+					e.hugeHeapErr = err // logged once the logger exists
+				}
+			}
 			l, err := newLogger(e.stderr, g.logLevel, g.logFormat)
 			if err != nil {
 				return err
 			}
 			e.log = l
+			if e.hugeHeapErr != nil {
+				e.log.Debug().Err(e.hugeHeapErr).Msg("heap stays in small pages")
+			}
 			return nil
 		},
 	}
