@@ -48,8 +48,6 @@ type env struct {
 	now func() time.Time
 	// startGC is set when Run raised GOGC for start-up (see Run).
 	startGC bool
-	// hugeHeapErr is why the heap could not get huge pages, for the log.
-	hugeHeapErr error
 }
 
 // exitError carries a chosen exit code out of cobra.
@@ -152,18 +150,19 @@ func newRootFor(e *env, args []string) *cobra.Command {
 			if e.startGC && !keepStartGC(cmd) {
 				debug.SetGCPercent(100)
 			}
-			if longScan(cmd) {
-				if _, err := thp.ReserveHeap(thp.ReserveSize); err != nil {
-					e.hugeHeapErr = err // logged once the logger exists
-				}
-			}
 			l, err := newLogger(e.stderr, g.logLevel, g.logFormat)
 			if err != nil {
 				return err
 			}
 			e.log = l
-			if e.hugeHeapErr != nil {
-				e.log.Debug().Err(e.hugeHeapErr).Msg("heap stays in small pages")
+			if longScan(cmd) {
+				// In the background: it waits for a collection
+				// (10-18 ms), while the rules load.
+				go func(log zerolog.Logger) {
+					if _, err := thp.ReserveHeap(thp.ReserveSize); err != nil {
+						log.Debug().Err(err).Msg("heap stays in small pages")
+					}
+				}(e.log)
 			}
 			return nil
 		},
