@@ -52,7 +52,7 @@ pre-commit hook.`,
 			sf.rangeBase = rangeBase(opts.Range, opts.SinceCommit)
 			src := gitsource.New(opts)
 			defer src.Close()
-			// A pre-commit scan's git process runs while the rules load.
+			// The scan's first git processes run while the rules load.
 			src.Prefetch(cmd.Context())
 			return runScan(cmd.Context(), e, g, sf, src, configRoot(opts.Path))
 		},

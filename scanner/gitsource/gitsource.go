@@ -137,8 +137,8 @@ type Source struct {
 	// done and total commits, read by the progress display.
 	doneCommits, totalCommits atomic.Int64
 
-	// prefetched is the staged listing Prefetch started (staged.go).
-	prefetched *stagedList
+	// prefetched is the git work Prefetch started (staged.go).
+	prefetched *prefetch
 }
 
 // Progress implements scanner.Counter: commits walked of those to walk.

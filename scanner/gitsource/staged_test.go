@@ -23,7 +23,7 @@ func runPrefetched(t *testing.T, opts Options, between func(src *Source)) (*scan
 	return s.Run(context.Background(), src)
 }
 
-func TestStagedPrefetch(t *testing.T) {
+func TestPrefetch(t *testing.T) {
 	old, fresh, second := token("old"), token("fresh"), token("second")
 	for _, b := range backends {
 		t.Run(b+"/same-findings", func(t *testing.T) {
@@ -81,15 +81,47 @@ func TestStagedPrefetch(t *testing.T) {
 			t.Errorf("Close after Prefetch: %v", err)
 		}
 	})
-	t.Run("history-scan-ignores-it", func(t *testing.T) {
+	t.Run("history-scan", func(t *testing.T) {
+		needGit(t)
 		r := newRepo(t)
 		r.commit("initial", map[string]string{"a.env": "T=" + fresh + "\n"})
-		res, err := runPrefetched(t, Options{Path: r.dir}, nil)
+		r.commit("second", map[string]string{"a.env": "T=" + fresh + "\nU=" + second + "\n"})
+		want := mustScan(t, Options{Path: r.dir})
+		got, err := runPrefetched(t, Options{Path: r.dir}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if f := bySecret(t, res.Findings)[fresh]; f.File != "a.env" || f.Commit == "" {
-			t.Errorf("history scan after Prefetch: %+v", res.Findings)
+		w, g := bySecret(t, want.Findings), bySecret(t, got.Findings)
+		if len(w) != 2 || len(g) != len(w) {
+			t.Fatalf("prefetched: %d findings, without: %d (want 2)", len(g), len(w))
+		}
+		for k, f := range w {
+			if h := g[k]; h.File != f.File || h.Line != f.Line || h.Commit != f.Commit {
+				t.Errorf("prefetched %+v, without %+v", h, f)
+			}
+		}
+	})
+	// The commit graph is the one Prefetch's rev-list walked: a commit
+	// made after it finished is not in the scan.
+	t.Run("history-graph-taken-early", func(t *testing.T) {
+		needGit(t)
+		r := newRepo(t)
+		r.commit("initial", map[string]string{"a.env": "T=" + fresh + "\n"})
+		res, err := runPrefetched(t, Options{Path: r.dir, Backend: BackendGit}, func(src *Source) {
+			all := src.prefetched.all
+			if all == nil {
+				t.Fatal("Prefetch started no rev-list for a scan of every ref")
+			}
+			rl := <-all // wait for it, then hand it back
+			all <- rl
+			r.commit("late", map[string]string{"b.env": "T=" + old + "\n"})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := bySecret(t, res.Findings)
+		if _, ok := got[old]; ok || got[fresh].File != "a.env" {
+			t.Errorf("findings %+v: want only the key committed before Prefetch", res.Findings)
 		}
 	})
 }

@@ -35,18 +35,11 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 		}
 		s.deltas = map[plumbing.Hash]*blobDelta{}
 	}
-	// A scan of every ref walks what `git rev-list --all` walks (every
-	// ref under refs/ and HEAD, non-commits left out): it starts now,
-	// alongside the ref listing, instead of after it (40 ms of the
-	// start-up on gitleaks' history). If it fails, the tips are walked
-	// as for any other selection.
 	var all chan revList
-	if gb, ok := b.(*gitBin); ok && s.opts.Range == "" && s.opts.SinceCommit == "" && s.opts.Branch == "" && len(s.opts.Refs) == 0 && len(s.opts.Exclude) == 0 {
-		all = make(chan revList, 1)
-		go func() {
-			nodes, err := gb.graphAll(ctx)
-			all <- revList{nodes, err}
-		}()
+	if l := s.prefetched; l != nil && l.all != nil {
+		all, l.all = l.all, nil
+	} else {
+		all = s.startGraphAll(ctx, b)
 	}
 	tips, exclude, err := s.selectTips(ctx, b)
 	if err != nil {
@@ -123,6 +116,26 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 		return s.submoduleItems(ctx, b, emit, report)
 	}
 	return nil
+}
+
+// startGraphAll starts `git rev-list --all` for a scan of every ref,
+// which walks what that walks (every ref under refs/ and HEAD,
+// non-commits left out), and returns where its outcome will arrive; nil
+// for other scans and backends. It runs alongside the ref listing (and,
+// through Prefetch, the engine's start-up) instead of after it: 40 ms of
+// the start-up on gitleaks' history. If it fails, the tips are walked as
+// for any other selection.
+func (s *Source) startGraphAll(ctx context.Context, b backend) chan revList {
+	gb, ok := b.(*gitBin)
+	if !ok || s.opts.Staged || s.opts.Range != "" || s.opts.SinceCommit != "" || s.opts.Branch != "" || len(s.opts.Refs) > 0 || len(s.opts.Exclude) > 0 {
+		return nil
+	}
+	all := make(chan revList, 1)
+	go func() {
+		nodes, err := gb.graphAll(ctx)
+		all <- revList{nodes, err}
+	}()
+	return all
 }
 
 // revList is the outcome of a `git rev-list` run.
