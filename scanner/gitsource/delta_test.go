@@ -454,3 +454,49 @@ func TestCarryHits(t *testing.T) {
 		t.Error("hits stored for a version not in the cache")
 	}
 }
+
+func TestLineCacheGrowsOnMisses(t *testing.T) {
+	for _, tc := range []struct {
+		name      string
+		missEvery int // one lookup in missEvery misses; 0: none
+		windows   int
+		want      int
+	}{
+		{"no misses", 0, 8, 100},
+		{"a tenth miss", 10, 8, 100},
+		{"half miss", 2, 1, 200},
+		{"half miss, capped", 2, 8, 800},
+		{"all miss", 1, 3, 800},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			c := newLineCache()
+			c.max, c.cap = 100, 800
+			id := plumbing.NewHash("0123456789abcdef0123456789abcdef01234567")
+			c.put(&blobLines{id: id, path: "a", hashes: []uint64{1}})
+			other := plumbing.NewHash("89abcdef0123456789abcdef0123456789abcdef")
+			for i := range tc.windows * lineCacheWindow {
+				if tc.missEvery > 0 && i%tc.missEvery == 0 {
+					if c.get("a", other) != nil {
+						t.Fatal("an uncached id was found")
+					}
+				} else if c.get("a", id) == nil {
+					t.Fatal("the cached id was not found")
+				}
+			}
+			if c.max != tc.want {
+				t.Errorf("budget %d lines after %d windows, want %d", c.max, tc.windows, tc.want)
+			}
+		})
+	}
+	// A base cached under another path is no miss the budget can cure.
+	c := newLineCache()
+	c.max, c.cap = 100, 800
+	id := plumbing.NewHash("0123456789abcdef0123456789abcdef01234567")
+	c.put(&blobLines{id: id, path: "a", hashes: []uint64{1}})
+	for range 2 * lineCacheWindow {
+		c.get("b", id)
+	}
+	if c.max != 100 {
+		t.Errorf("budget %d after lookups under another path, want 100", c.max)
+	}
+}
