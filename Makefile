@@ -33,7 +33,7 @@ bench: build
 	$(GO) test -run '^$$' -bench . -benchtime 3x ./scanner/githubsource/
 	$(GO) test -count=1 -v -run TestAccuracyCorpus ./internal/corpus | grep accuracy
 	RUNS=3 ./scripts/bench.sh
-	./scripts/bench-git.sh
+	FULL_BLOBS=1 ./scripts/bench-git.sh
 	./scripts/bench-cloudtrail.sh
 
 # Precision, recall and F1 on labelled real code (CredData; see

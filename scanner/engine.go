@@ -168,7 +168,10 @@ type rawMatch struct {
 	col   int
 	eline int
 	ecol  int
-	text  string // the line(s) the match is on, bounded
+	// mline and meline are the lines the whole match spans (context
+	// around the secret included).
+	mline, meline int
+	text          string // the line(s) the match is on, bounded
 	// decoded names the encodings the secret was under; span is then the
 	// length of the encoded text in the original.
 	decoded string
@@ -319,6 +322,16 @@ func (w *Worker) ScanDelta(ctx context.Context, path string, r io.Reader, sniff 
 				m.ecol = m.col + utf8.RuneCount(data[secRel:secEnd]) - 1
 			}
 			m.text = lineAround(data, secRel, secEnd)
+			// The whole match: a history source carries a finding to a
+			// later version only if all these lines are kept.
+			mFrom, mTo := secRel, secEnd
+			if m.decoded == "" {
+				mFrom = max(0, min(mFrom, int(m.start-base)))
+				mTo = min(len(data), max(mTo, int(m.start-base)+m.m.End-m.m.Start))
+			}
+			m.mline = m.line - bytes.Count(data[mFrom:secRel], nl)
+			// A newline the match ends with belongs to its last line.
+			m.meline = m.eline + bytes.Count(data[secEnd:max(secEnd, mTo-1)], nl)
 		}
 		matches = append(matches, found...)
 		if eof {

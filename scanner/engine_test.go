@@ -411,3 +411,45 @@ func TestRedactAll(t *testing.T) {
 		t.Errorf("match %q", fs[0].Match)
 	}
 }
+
+// A finding records the lines its whole match spans, context included:
+// a history source carries it to a later version only if they are kept.
+func TestMatchLines(t *testing.T) {
+	e := builtinEngine(t)
+	r := rand.New(rand.NewSource(3))
+	tok := fakeToken(r)
+	cases := []struct {
+		name             string
+		text             string
+		rule             string
+		line, first, end int
+	}{
+		{"netrc over three lines", "# ci\nmachine git.example.com\n  login deploy\n  password Qm7xVt2LpZ9rKw4s\nnext\n", "netrc-password", 4, 2, 4},
+		{"netrc on one line", "x\nmachine git.example.com login deploy password Qm7xVt2LpZ9rKw4s\n", "netrc-password", 2, 2, 2},
+		{"token alone", "a\n" + tok + "\n", "", 2, 2, 2},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			var got *Finding
+			for _, f := range scanString(t, e, c.text) {
+				if c.rule == "" || f.RuleID == c.rule {
+					got = &f
+				}
+			}
+			if c.rule == "" {
+				// the test rules' token
+				fs := scanString(t, testEngine(t, Options{}), c.text)
+				if len(fs) != 1 {
+					t.Fatalf("%d findings", len(fs))
+				}
+				got = &fs[0]
+			}
+			if got == nil {
+				t.Fatalf("no %s finding", c.rule)
+			}
+			if got.Line != c.line || got.MatchLine != c.first || got.MatchEndLine != c.end {
+				t.Errorf("secret on line %d, match on lines %d-%d; want %d, %d-%d", got.Line, got.MatchLine, got.MatchEndLine, c.line, c.first, c.end)
+			}
+		})
+	}
+}

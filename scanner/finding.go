@@ -21,15 +21,21 @@ type Finding struct {
 	Confidence  string   `json:"confidence"`
 	Tags        []string `json:"tags,omitempty"`
 
-	File        string  `json:"file"`
-	Line        int     `json:"line"`
-	Column      int     `json:"column"`
-	EndLine     int     `json:"end_line"`
-	EndColumn   int     `json:"end_column"`
-	Secret      string  `json:"secret"`
-	Match       string  `json:"match"`
-	Entropy     float64 `json:"entropy"`
-	Fingerprint string  `json:"fingerprint"`
+	File      string `json:"file"`
+	Line      int    `json:"line"`
+	Column    int    `json:"column"`
+	EndLine   int    `json:"end_line"`
+	EndColumn int    `json:"end_column"`
+	// MatchLine and MatchEndLine are the lines the rule's whole match
+	// spans, context included (a netrc match starts at its machine line,
+	// two above the password). Not reported; a history source uses them
+	// to carry findings to later versions. 0: as Line and EndLine.
+	MatchLine    int     `json:"-"`
+	MatchEndLine int     `json:"-"`
+	Secret       string  `json:"secret"`
+	Match        string  `json:"match"`
+	Entropy      float64 `json:"entropy"`
+	Fingerprint  string  `json:"fingerprint"`
 	// SecretSHA256 is the base64 SHA-256 of the secret (GitHub's audit-log
 	// hashed_token), so a redacted report still identifies the key.
 	SecretSHA256 string `json:"secret_sha256,omitempty"`

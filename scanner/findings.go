@@ -216,6 +216,8 @@ func (w *Worker) finding(path string, m rawMatch) Finding {
 		Column:       m.col,
 		EndLine:      m.eline,
 		EndColumn:    m.ecol,
+		MatchLine:    m.mline,
+		MatchEndLine: m.meline,
 		Secret:       m.m.Secret,
 		Match:        strings.TrimRight(match, "\r"),
 		Entropy:      round2(m.m.Entropy),

@@ -6,7 +6,8 @@
 #
 #   scripts/bench-git.sh            # COMMITS=20000 by default
 #   COMMITS=5000 scripts/bench-git.sh
-#   SYNTHETIC=0 FULL_BLOBS=1 scripts/bench-git.sh   # real history and --staged only
+#   SYNTHETIC=0 scripts/bench-git.sh   # real history and --staged only
+#   FULL_BLOBS=1 scripts/bench-git.sh   # also --full-blobs, and check both reports agree (make bench)
 #   REAL_RUNS=5 scripts/bench-git.sh   # the real history 5 times (default 3), medians
 #   STAGED_ONLY=1 scripts/bench-git.sh   # only --staged (scripts/bench-staged.sh)
 #
@@ -232,6 +233,14 @@ compare() {
 	if [ -n "${FULL_BLOBS:-}" ]; then
 		timed kf "$KEYTRAIL" scan git --full-blobs --no-progress --show-secrets -f json -o "$BENCH/git-kf.json" "$repo"
 		printf '  %-22s %7ss wall %7ss cpu %6s MB  %s\n' "keytrail --full-blobs" "$kf_s" "$kf_cpu" "$kf_mb" "$(planted kf)"
+		# Reading only what each version adds must not change a finding
+		# or its provenance.
+		if [ "$(provenance "$BENCH/git-kt.json")" = "$(provenance "$BENCH/git-kf.json")" ]; then
+			echo "  delta and --full-blobs reports: identical ($(jq length "$BENCH/git-kt.json") findings, rule, secret, commit, path, line, column and provenance)"
+		else
+			echo "  delta and --full-blobs reports DIFFER:"
+			diff <(provenance "$BENCH/git-kf.json") <(provenance "$BENCH/git-kt.json") | head -20
+		fi
 	fi
 	printf '  %-22s %7ss wall %7ss cpu %6s MB  %s\n' gitleaks "$gl_s" "$gl_cpu" "$gl_mb" "$(planted gl)"
 	printf '  %-22s %7ss wall %7ss cpu %6s MB\n' "git log -p -U0 --all" "$lp_s" "$lp_cpu" "$lp_mb"
@@ -240,6 +249,11 @@ compare() {
 		printf '  (%s runs each, interleaved; the run with the median wall time is shown)\n' "$runs"
 		printf '  keytrail wall: %s; gitleaks wall: %s\n' "$(printf '%s' "$kt_all" | awk '{printf "%s%ss", (NR>1?", ":""), $1}')" "$(printf '%s' "$gl_all" | awk '{printf "%s%ss", (NR>1?", ":""), $1}')"
 	fi
+}
+# provenance FILE: each finding's rule, fingerprint, commit, path, line,
+# column and provenance, sorted.
+provenance() {
+	jq -r '.[] | [.rule_id, .fingerprint, .commit, .file, .line, .column, .other_locations, .commits_containing, .present_at_head] | @tsv' "$1" | sort
 }
 planted() {
 	if [ -n "${PLANTED:-}" ]; then echo "found $(found "$BENCH/git-$1.json")/$nplanted planted keys"; fi

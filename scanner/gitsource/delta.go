@@ -602,7 +602,12 @@ func inherit(base []fref, bd *blobDelta, key string) []fref {
 	for _, r := range base {
 		f := r.f
 		line, endLine := r.line(), r.endLine()
-		first, last := int32(line-1), int32(max(endLine, line)-1)
+		// Every line of the match must be kept, not only the secret's:
+		// a netrc match whose machine line changed is gone even though
+		// its password line stays (the engine saw no keyword there to
+		// run the rule again).
+		mFirst, mLast := r.matchLines()
+		first, last := int32(mFirst-1), int32(mLast-1)
 		i := sort.Search(len(bd.runs), func(i int) bool { return bd.runs[i].a+bd.runs[i].n > first })
 		if i == len(bd.runs) {
 			continue

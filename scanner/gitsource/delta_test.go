@@ -214,6 +214,13 @@ func buildEdits(t *testing.T) *repo {
 	r.commit("maven 1", map[string]string{"settings.xml": "<settings>\n<server>\n<id>c</id>\n" + maven + "</server>\n" + filler("x", 5)})
 	r.commit("maven 2", map[string]string{"settings.xml": "<settings>\n<id>c</id>\n" + maven + "</server>\n" + filler("x", 5)})
 	r.commit("maven 3", map[string]string{"settings.xml": "<settings>\n<server>\n<id>c</id>\n" + maven + "</server>\n" + filler("x", 5)})
+	// A match that starts lines before its secret (netrc: machine, login,
+	// password): the line holding the keyword changes while the
+	// secret's line stays, so the match is gone.
+	netrc := "  login deploy\n  password Qm7xVt2LpZ9rKw4s\n"
+	r.commit("netrc 1", map[string]string{"ci/netrc": filler("n", 5) + "machine git.example.com\n" + netrc + filler("o", 5)})
+	r.commit("netrc 2", map[string]string{"ci/netrc": filler("n", 5) + "host git.example.com\n" + netrc + filler("o", 5)})
+	r.commit("netrc 3", map[string]string{"ci/netrc": filler("n", 5) + "host git.example.com\n" + netrc + filler("o", 6)})
 	// Generic context: "token =" on the secret's line, then renamed.
 	r.commit("generic", map[string]string{"conf.ini": filler("c", 10) + "api_token = Xk29vLq0WmZ7pR4sTn8Y\n" + filler("d", 10)})
 	r.commit("generic 2", map[string]string{"conf.ini": filler("c", 10) + "api_thing = Xk29vLq0WmZ7pR4sTn8Y\n" + filler("d", 10)})

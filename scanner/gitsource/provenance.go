@@ -88,6 +88,19 @@ func (r fref) endLine() int {
 	return 0
 }
 
+// matchLines are the first and last lines of the finding's whole match
+// (at least its own lines).
+func (r fref) matchLines() (first, last int) {
+	first, last = r.line(), max(r.endLine(), r.line())
+	if r.f.MatchLine > 0 {
+		first = min(first, r.f.MatchLine+int(r.shift))
+	}
+	if r.f.MatchEndLine > 0 {
+		last = max(last, r.f.MatchEndLine+int(r.shift))
+	}
+	return first, last
+}
+
 // inheritFindings returns the findings of every item: those scanned and,
 // for each blob scanned as a delta, those of its base version it still
 // holds (see delta.go), bases first: a base was read, so listed, before
