@@ -43,27 +43,12 @@ import (
 // than 1 MiB, was scanned under another path (path allowlists and noisy
 // paths would differ) or when --full-blobs asks for it.
 
-// lineCacheMax is the starting budget of line hashes kept for parent
-// versions (8 bytes a line: 512K lines, 4 MB). A miss costs a second
-// read of the base, not a whole-blob scan (see rereadBase): on gitleaks'
-// history (7,500 delta blobs) 1M lines left 22 bases to read again, 512K
-// 347, 256K about 1,000.
+// lineCacheMax bounds the line hashes kept for parent versions (8 bytes
+// a line: 512K lines, 4 MB). A miss costs a second read of the base, not
+// a whole-blob scan (see rereadBase): on gitleaks' history (7,500 delta
+// blobs) 1M lines left 22 bases to read again, 512K 347, 256K
+// about 1,000.
 const lineCacheMax = 1 << 19
-
-// The budget doubles, up to lineCacheCap (32 MB of hashes), while more
-// than a quarter of a window of lookups miss: a history that edits many
-// files in turn (the 20,149-commit benchmark history touches thousands)
-// finds its base versions evicted. There, at a fixed 512K lines, 39,536
-// of 50,124 delta versions read their base again (10.5-10.8 s, 173 MB
-// peak); growing to 4M lines, 12,002 (8.0-9.0 s, 192-198 MB); to 6M,
-// 7.7-7.9 s but 233 MB; to 8M, 7.5 s and 262 MB (gitleaks: 267 MB).
-// gitleaks' own history misses less than a tenth (608 of 7,529) and
-// keeps the small budget.
-const (
-	lineCacheCap     = 1 << 22
-	lineCacheWindow  = 1024
-	lineCacheMissMax = lineCacheWindow / 4
-)
 
 // blobLines are one scanned text blob's line hashes.
 type blobLines struct {
@@ -148,14 +133,10 @@ type lineCache struct {
 	head, tail *blobLines // most, least recently used
 	lines      int
 	max        int
-	cap        int // max grows up to cap (see lineCacheCap)
-	// lookups and misses of the current window: a miss is a base that
-	// is not cached at all (one cached under another path is not one).
-	lookups, misses int
 }
 
 func newLineCache() *lineCache {
-	return &lineCache{seed: maphash.MakeSeed(), m: map[plumbing.Hash]*blobLines{}, max: lineCacheMax, cap: lineCacheCap}
+	return &lineCache{seed: maphash.MakeSeed(), m: map[plumbing.Hash]*blobLines{}, max: lineCacheMax}
 }
 
 // hashLines hashes each line of data, its newline included, so a last
@@ -246,29 +227,12 @@ func (c *lineCache) get(p string, id plumbing.Hash) *blobLines {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	bl := c.m[id]
-	c.count(bl == nil)
 	if bl == nil || bl.path != p {
 		return nil
 	}
 	c.unlink(bl)
 	c.pushFront(bl)
 	return bl
-}
-
-// count records a lookup, and doubles the budget (up to c.cap) at the
-// end of a window in which too many missed.
-func (c *lineCache) count(miss bool) {
-	c.lookups++
-	if miss {
-		c.misses++
-	}
-	if c.lookups < lineCacheWindow {
-		return
-	}
-	if c.misses > lineCacheMissMax && c.max < c.cap {
-		c.max = min(2*c.max, c.cap)
-	}
-	c.lookups, c.misses = 0, 0
 }
 
 // lineRun is n lines unchanged and adjacent: new lines b.. are base
