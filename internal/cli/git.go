@@ -41,7 +41,7 @@ pre-commit hook.`,
 				opts.Workers = runtime.GOMAXPROCS(0)
 				if !opts.Staged {
 					// History items come through one reader, and a
-					// worker waits at times (a base read again, a
+					// worker waits at times (a big blob, a
 					// commit for a report): two per CPU kept both
 					// cores of the benchmark machine busier, 3-6%
 					// less wall time on gitleaks' history over three

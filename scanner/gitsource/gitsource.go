@@ -130,10 +130,9 @@ type Source struct {
 	deltaMu    sync.Mutex
 	deltas     map[plumbing.Hash]*blobDelta
 	deltaOrder []plumbing.Hash
-	// deltaBlobs counts blobs scanned as deltas, baseRereads the bases
-	// read a second time because their hashes had left the cache.
-	deltaBlobs, baseRereads atomic.Int64
-	lineMax                 int // line cache budget (0: lineCacheMax); tests shrink it
+	// deltaBlobs counts blobs scanned as deltas.
+	deltaBlobs atomic.Int64
+	lineMax    int // line cache budget (0: lineCacheMax); tests shrink it
 	// done and total commits, read by the progress display.
 	doneCommits, totalCommits atomic.Int64
 
@@ -153,9 +152,6 @@ type Stats struct {
 	Backend string
 	// DeltaBlobs were scanned for what they add to their parent version.
 	DeltaBlobs int
-	// BaseRereads are parent versions read a second time for a delta
-	// scan because their line hashes had left the cache.
-	BaseRereads int
 }
 
 // intro is one introduction of a blob: a commit (index into commits, or
@@ -207,7 +203,6 @@ func (s *Source) Name() string { return "git" }
 func (s *Source) Stats() Stats {
 	st := s.stats
 	st.DeltaBlobs = int(s.deltaBlobs.Load())
-	st.BaseRereads = int(s.baseRereads.Load())
 	return st
 }
 
