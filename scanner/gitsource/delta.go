@@ -140,16 +140,11 @@ func newLineCache() *lineCache {
 	return &lineCache{seed: maphash.MakeSeed(), m: map[plumbing.Hash]*blobLines{}, max: lineCacheMax}
 }
 
-// hashLines hashes each line of data, its newline included, so a last
-// line without one differs from the same text with one.
-func (c *lineCache) hashLines(data []byte) []uint64 {
-	h, _ := c.hashLinesStarts(data, false)
-	return h
-}
-
-// hashLinesStarts is hashLines; with starts it also returns where each
-// line starts, and len(data) last, so that nothing walks the lines again
-// (deltaSpans, carryHits and the engine's long-line check need them).
+// hashLinesStarts hashes each line of data, its newline included, so a
+// last line without one differs from the same text with one. With
+// starts it also returns where each line starts, and len(data) last, so
+// that nothing walks the lines again (deltaSpans, carryHits and the
+// engine's long-line check need them).
 func (c *lineCache) hashLinesStarts(data []byte, starts bool) ([]uint64, []int32) {
 	n := bytes.Count(data, []byte{'\n'}) + 1
 	out := make([]uint64, 0, n)

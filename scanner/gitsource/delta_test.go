@@ -462,3 +462,9 @@ func TestCarryHits(t *testing.T) {
 		t.Error("hits stored for a version not in the cache")
 	}
 }
+
+// hashLines is hashLinesStarts without the starts.
+func (c *lineCache) hashLines(data []byte) []uint64 {
+	h, _ := c.hashLinesStarts(data, false)
+	return h
+}
