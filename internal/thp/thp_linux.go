@@ -11,11 +11,31 @@ import (
 	"golang.org/x/sys/unix"
 )
 
+// enabledFile says when the kernel backs memory with huge pages:
+// "[always]", "[madvise]" (on request) or "[never]".
+const enabledFile = "/sys/kernel/mm/transparent_hugepage/enabled"
+
 func reserve(n int) (int, error) {
 	if n <= 0 {
 		return 0, nil
 	}
-	b := make([]byte, n)
+	mode, err := os.ReadFile(enabledFile)
+	if err != nil {
+		return 0, fmt.Errorf("transparent huge pages: %w", err)
+	}
+	if bytes.Contains(mode, []byte("[never]")) {
+		return 0, fmt.Errorf("transparent huge pages are off (%s: %s)", enabledFile, bytes.TrimSpace(mode))
+	}
+	return advise(make([]byte, n))
+}
+
+// advise advises the mapping that holds b, then frees b. A collection
+// already running when b was allocated would keep it as live until the
+// next one, and set the heap goal from it: the heap then grew past 170 MB
+// before that next collection, in ordinary pages outside the advised
+// mapping. So b is collected at once, whatever happens here.
+func advise(b []byte) (int, error) {
+	defer runtime.GC()
 	p := uintptr(unsafe.Pointer(unsafe.SliceData(b)))
 	lo, hi, err := mapping(p)
 	if err != nil {
@@ -28,12 +48,6 @@ func reserve(n int) (int, error) {
 		return 0, fmt.Errorf("madvise(MADV_HUGEPAGE): %w", errno)
 	}
 	runtime.KeepAlive(b)
-	// Free the reservation now. A collection already running when b was
-	// allocated would keep it as live until the next one, and set the
-	// heap goal from it: the heap then grew past 170 MB before that
-	// next collection, in ordinary pages outside the advised mapping.
-	b = nil
-	runtime.GC()
 	return int(hi - lo), nil
 }
 
