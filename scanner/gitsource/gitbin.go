@@ -37,6 +37,10 @@ type gitBin struct {
 	workers int
 	gg      *goGit // fallback for damaged repositories, opened lazily
 	ggErr   error
+	// warmed closes when a cat-file process started by warm is in the
+	// pool (nil: none started).
+	warmed chan struct{}
+	pre    *prestarted // the walk's processes, started early (prestart.go)
 }
 
 func openGitBin(ctx context.Context, dir string, workers int, staged bool) (*gitBin, error) {
@@ -296,23 +300,14 @@ func (g *gitBin) diffs(ctx context.Context, commits []*commitNode, wantPre bool,
 	}
 	dctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	// --always prints every commit's header, even with no changes, so
-	// output and input stay in step.
-	cmd := g.command(dctx, "diff-tree", "--stdin", "-r", "-c", "--root", "--no-renames", "--no-abbrev", "--raw", "-z", "--always")
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return fmt.Errorf("git diff-tree: %w", err)
+	p := g.takePre(preDiff)
+	if p == nil {
+		var err error
+		if p, err = g.startProc(dctx, diffTreeArgs...); err != nil {
+			return err
+		}
 	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return fmt.Errorf("git diff-tree: %w", err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		return fmt.Errorf("git diff-tree: %w", err)
-	}
-	growPipe(stdout)
+	cmd, stdin, stdout, stderr := p.cmd, p.stdin, p.stdout, p.stderr
 	go func() {
 		w := bufio.NewWriterSize(stdin, 64<<10)
 		for _, c := range commits {
@@ -385,6 +380,7 @@ func (g *gitBin) diffs(ctx context.Context, commits []*commitNode, wantPre bool,
 	}
 	if cbErr != nil {
 		cancel()
+		cmd.Process.Kill() // a prestarted process is not tied to dctx
 		cmd.Wait()
 		if ctx.Err() != nil {
 			return ctx.Err()
@@ -740,6 +736,109 @@ func (g *gitBin) readCommit(ctx context.Context, id plumbing.Hash) (*object.Comm
 	return decodeCommit(id, data)
 }
 
+// warm starts a cat-file process for the pool in the background, so that
+// a later read does not wait for git to start (10-15 ms on a VM where
+// page faults are slow). Only the first call acts.
+func (g *gitBin) warm() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if g.warmed != nil {
+		return
+	}
+	g.warmed = make(chan struct{})
+	go func() {
+		defer close(g.warmed)
+		if c, err := g.catFile(); err == nil {
+			g.release(c)
+		}
+	}()
+}
+
+// readCommits reads commits in one pipelined cat-file batch: all ids are
+// written, then the answers read in order, one round trip in all instead
+// of one per commit. A commit that cannot be read is nil, as readCommit's
+// callers treat an error.
+func (g *gitBin) readCommits(ctx context.Context, ids []plumbing.Hash) []*object.Commit {
+	out := make([]*object.Commit, len(ids))
+	if len(ids) == 0 {
+		return out
+	}
+	g.mu.Lock()
+	warmed := g.warmed
+	g.mu.Unlock()
+	if warmed != nil {
+		<-warmed
+	}
+	c, err := g.catFile()
+	if err != nil {
+		return out
+	}
+	wrote := make(chan error, 1)
+	go func() {
+		var err error
+		for _, id := range ids {
+			if _, err = c.in.WriteString(id.String() + "\n"); err != nil {
+				break
+			}
+		}
+		if err == nil {
+			err = c.in.Flush()
+		}
+		wrote <- err
+	}()
+	i := 0
+	for ; i < len(ids) && ctx.Err() == nil; i++ {
+		cm, ok := c.readCommitAnswer(ids[i])
+		if !ok {
+			break // the stream is out of step: c is bad
+		}
+		out[i] = cm
+	}
+	if i < len(ids) {
+		c.bad = true
+	}
+	if err := <-wrote; err != nil {
+		c.bad = true
+	}
+	g.release(c)
+	return out
+}
+
+// readCommitAnswer reads one answer of a batch; ok is false when the
+// stream broke. A missing object, or one that is not a commit or does
+// not decode, is a nil commit.
+func (c *catFile) readCommitAnswer(id plumbing.Hash) (*object.Commit, bool) {
+	line, err := c.out.ReadString('\n')
+	if err != nil {
+		return nil, false
+	}
+	f := strings.Fields(line)
+	if len(f) == 2 && f[1] == "missing" {
+		return nil, true
+	}
+	if len(f) != 3 || f[0] != id.String() {
+		return nil, false
+	}
+	size, err := strconv.ParseInt(f[2], 10, 64)
+	if err != nil || size < 0 {
+		return nil, false
+	}
+	if f[1] != "commit" || size > maxCommitSize {
+		_, err := c.out.Discard(int(size))
+		b, err2 := c.out.ReadByte()
+		return nil, err == nil && err2 == nil && b == '\n'
+	}
+	data := make([]byte, size+1)
+	if _, err := io.ReadFull(c.out, data); err != nil || data[size] != '\n' {
+		return nil, false
+	}
+	cm, err := decodeCommit(id, data[:size])
+	if err != nil {
+		return nil, true
+	}
+	return cm, true
+}
+
 // maxCommitSize bounds a commit object read into memory: real ones are a
 // few KB, a hostile one must not exhaust memory.
 const maxCommitSize = 64 << 20
@@ -757,6 +856,7 @@ func decodeCommit(id plumbing.Hash, data []byte) (*object.Commit, error) {
 }
 
 func (g *gitBin) close() error {
+	g.dropPre()
 	g.mu.Lock()
 	all := g.all
 	g.all = nil

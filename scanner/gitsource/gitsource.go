@@ -114,6 +114,7 @@ type Source struct {
 	blobs    map[plumbing.Hash][]intro
 	paths    map[string]string // interning
 	headRev  string            // revision present_at_head refers to
+	headTree chan headTree     // headRev's blobs, if listed early (startHeadTree)
 	staged   bool
 	rangeSet bool
 	subs     []*subSource

@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os/exec"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,9 +51,16 @@ type prefetchReq struct {
 const inMemoryMax = 1 << 20
 
 func (g *gitBin) newPrefetcher(ctx context.Context) (*prefetcher, error) {
-	cmd, in, out, err := g.startBatch(ctx)
-	if err != nil {
-		return nil, err
+	var cmd *exec.Cmd
+	var in io.WriteCloser
+	var out io.ReadCloser
+	if p := g.takePre(preBatch); p != nil {
+		cmd, in, out = p.cmd, p.stdin, p.stdout
+	} else {
+		var err error
+		if cmd, in, out, err = g.startBatch(ctx); err != nil {
+			return nil, err
+		}
 	}
 	p := &prefetcher{
 		cmd:  cmd,

@@ -27,6 +27,11 @@ func (s *Source) Finalize(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	// The scan is over: the line cache (a few MB) is garbage before
 	// the allocations below.
 	s.lines = nil
+	if gb, ok := s.b.(*gitBin); ok && len(fs) > 0 {
+		// The commits of the findings are read below: the cat-file
+		// process starts while the findings are grouped.
+		gb.warm()
+	}
 	var own []scanner.Finding
 	var out []scanner.Finding
 	subFs := make([][]scanner.Finding, len(s.subs))
@@ -153,6 +158,25 @@ func (s *Source) inheritFindings(fs []scanner.Finding) []fref {
 	return out
 }
 
+// readCommits reads the commits at these indices; one that cannot be
+// read is nil.
+func (s *Source) readCommits(ctx context.Context, cis []int32) []*object.Commit {
+	ids := make([]plumbing.Hash, len(cis))
+	for i, ci := range cis {
+		ids[i] = s.commits[ci].id
+	}
+	if gb, ok := s.b.(*gitBin); ok {
+		return gb.readCommits(ctx, ids)
+	}
+	out := make([]*object.Commit, len(ids))
+	for i, id := range ids {
+		if c, err := s.b.readCommit(ctx, id); err == nil {
+			out[i] = c
+		}
+	}
+	return out
+}
+
 // candidate is one place a finding's secret was introduced.
 type candidate struct {
 	r     fref
@@ -207,31 +231,37 @@ func (s *Source) finalizeOwn(ctx context.Context, fs []fref) ([]scanner.Finding,
 	var head map[plumbing.Hash]bool
 	if !s.staged && len(order) > 0 {
 		var err error
-		head, err = s.b.treeBlobs(ctx, s.headRev)
+		if s.headTree != nil {
+			t := <-s.headTree
+			head, err = t.blobs, t.err
+		} else {
+			head, err = s.b.treeBlobs(ctx, s.headRev)
+		}
 		if err != nil {
 			head = nil // no HEAD (or unreadable): nothing is present there
 		}
 	}
+	// Each group's earliest candidate names its commit: those commits
+	// are read at once, in one batch.
+	var need []int32
+	seen := map[int32]bool{}
+	for _, g := range order {
+		ci := groups[g][0].cidx
+		for _, c := range groups[g][1:] {
+			ci = min(ci, c.cidx)
+		}
+		if ci >= 0 && !seen[ci] {
+			seen[ci] = true
+			need = append(need, ci)
+		}
+	}
+	commits := make(map[int32]*object.Commit, len(need))
+	for i, c := range s.readCommits(ctx, need) {
+		commits[need[i]] = c
+	}
+	getCommit := func(ci int32) *object.Commit { return commits[ci] }
 	// Groups are independent: they are settled on every core (on
 	// gitleaks' history this step was a single-threaded tail of 100 ms).
-	var mu sync.Mutex // guards commits
-	commits := map[int32]*object.Commit{}
-	getCommit := func(ci int32) *object.Commit {
-		mu.Lock()
-		c, ok := commits[ci]
-		mu.Unlock()
-		if ok {
-			return c
-		}
-		c, err := s.b.readCommit(ctx, s.commits[ci].id)
-		if err != nil {
-			c = nil
-		}
-		mu.Lock()
-		commits[ci] = c
-		mu.Unlock()
-		return c
-	}
 	s.initFirstParent()
 	out := make([]scanner.Finding, len(order))
 	settle := func(gi int) {
