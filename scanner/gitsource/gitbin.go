@@ -795,7 +795,11 @@ func (g *gitBin) readCommits(ctx context.Context, ids []plumbing.Hash) []*object
 		out[i] = cm
 	}
 	if i < len(ids) {
+		// Out of step or cancelled: end the process first, or the
+		// writer could block for ever on a pipe nobody drains.
 		c.bad = true
+		c.inc.Close()
+		c.cmd.Process.Kill()
 	}
 	if err := <-wrote; err != nil {
 		c.bad = true

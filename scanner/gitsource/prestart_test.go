@@ -5,8 +5,10 @@ import (
 	"errors"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
 )
 
 // A batch answers every id in order: commits decoded, a missing object
@@ -131,4 +133,32 @@ func TestPrestart(t *testing.T) {
 			t.Errorf("diffs = %v (want stop); diff-tree ended: %v", err, d.cmd.ProcessState != nil)
 		}
 	})
+}
+
+// A cancelled batch ends its process instead of leaving the writer
+// blocked on a pipe nobody drains (20,000 answers fill any pipe).
+func TestReadCommitsCancelled(t *testing.T) {
+	r := newRepo(t)
+	c1 := plumbing.NewHash(r.commit("first commit", map[string]string{"a.txt": "a\n"}))
+	gb, err := openGitBin(context.Background(), r.dir, 1, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer gb.close()
+	ids := make([]plumbing.Hash, 20000)
+	for i := range ids {
+		ids[i] = c1
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	done := make(chan []*object.Commit, 1)
+	go func() { done <- gb.readCommits(ctx, ids) }()
+	select {
+	case got := <-done:
+		if got[0] != nil || len(gb.all) != 0 {
+			t.Errorf("cancelled batch read %v; %d processes left in the pool", got[0], len(gb.all))
+		}
+	case <-time.After(20 * time.Second):
+		t.Fatal("readCommits hung after cancellation")
+	}
 }
