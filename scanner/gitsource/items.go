@@ -204,6 +204,7 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	return func() {
 		bd.scanned()
 		bd.d.BaseHits, bd.d.OnHits, bd.d.LineStarts = nil, nil, nil
+		lc.putStarts(starts)
 	}
 }
 

@@ -3,6 +3,7 @@ package gitsource
 import (
 	"bufio"
 	"context"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os/exec"
@@ -85,7 +86,10 @@ func (p *prefetcher) request(id plumbing.Hash, deliver func(fetched) error) erro
 		return fmt.Errorf("git cat-file: stream closed")
 	default:
 	}
-	if _, err := p.in.WriteString(id.String() + "\n"); err != nil {
+	var line [2*len(id) + 1]byte
+	hex.Encode(line[:], id[:])
+	line[len(line)-1] = '\n'
+	if _, err := p.in.Write(line[:]); err != nil {
 		return fmt.Errorf("git cat-file: %w", err)
 	}
 	select {

@@ -194,39 +194,40 @@ func (s *Source) finalizeOwn(ctx context.Context, fs []fref) ([]scanner.Finding,
 	groups := map[gkey][]candidate{}
 	var order []gkey
 	pre := &preCache{b: s.b, m: map[plumbing.Hash][]byte{}}
+	// add appends c to its group (made on first use: a finding whose
+	// blob was never introduced makes none).
+	add := func(g gkey, c candidate) {
+		cs, ok := groups[g]
+		if !ok {
+			order = append(order, g)
+		}
+		groups[g] = append(cs, c)
+	}
 	for _, r := range fs {
 		f, k := r.f, r.key
 		g := gkey{f.RuleID, f.Secret, strings.HasPrefix(k, "msg:")}
-		var cands []candidate
 		if g.msg {
 			id := plumbing.NewHash(strings.TrimPrefix(k, "msg:"))
 			ci, ok := s.index[id]
 			if !ok {
 				continue
 			}
-			cands = append(cands, candidate{r: r, isMsg: true, cidx: ci, in: intro{commit: ci, path: MessageFile}})
-		} else {
-			id := plumbing.NewHash(k)
-			for _, in := range s.blobs[id] {
-				if (s.rangeSet || s.staged) && len(in.pre) > 0 {
-					dup, err := pre.contains(ctx, in.pre, f.Secret)
-					if err != nil {
-						return nil, err
-					}
-					if dup {
-						continue
-					}
-				}
-				cands = append(cands, candidate{r: r, in: in, cidx: in.commit, blob: id})
-			}
-		}
-		if len(cands) == 0 {
+			add(g, candidate{r: r, isMsg: true, cidx: ci, in: intro{commit: ci, path: MessageFile}})
 			continue
 		}
-		if _, ok := groups[g]; !ok {
-			order = append(order, g)
+		id := plumbing.NewHash(k)
+		for _, in := range s.blobs[id] {
+			if (s.rangeSet || s.staged) && len(in.pre) > 0 {
+				dup, err := pre.contains(ctx, in.pre, f.Secret)
+				if err != nil {
+					return nil, err
+				}
+				if dup {
+					continue
+				}
+			}
+			add(g, candidate{r: r, in: in, cidx: in.commit, blob: id})
 		}
-		groups[g] = append(groups[g], cands...)
 	}
 	var head map[plumbing.Hash]bool
 	if !s.staged && len(order) > 0 {
