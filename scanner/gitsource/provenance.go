@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"runtime"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -32,10 +33,16 @@ func (s *Source) Finalize(ctx context.Context, fs []scanner.Finding) ([]scanner.
 		// process starts while the findings are grouped.
 		gb.warm()
 	}
-	var own []scanner.Finding
+	own := fs // without submodules, every finding is the repository's own
 	var out []scanner.Finding
 	subFs := make([][]scanner.Finding, len(s.subs))
+	if len(s.subs) > 0 {
+		own = make([]scanner.Finding, 0, len(fs))
+	}
 	for _, f := range fs {
+		if len(s.subs) == 0 {
+			break
+		}
 		k := f.Meta["item_key"]
 		if i, rest, ok := splitSubKey(k); ok && i < len(s.subs) {
 			f.Meta["item_key"] = rest
@@ -140,16 +147,26 @@ func (s *Source) inheritFindings(fs []scanner.Finding) []fref {
 			continue
 		}
 		own := byBlob[k]
-		seen := make(map[fkey]bool, len(own))
-		for _, r := range own {
-			seen[fkey{r.f.RuleID, r.f.Secret, r.line(), r.f.Column}] = true
+		keyOf := func(r fref) fkey { return fkey{r.f.RuleID, r.f.Secret, r.line(), r.f.Column} }
+		// Versions hold a few findings: a map for each cost more than
+		// the comparisons (a fifth of a history scan's Finalize bytes).
+		var seen map[fkey]bool
+		if len(own)+len(inh) > 16 {
+			seen = make(map[fkey]bool, len(own)+len(inh))
+			for _, r := range own {
+				seen[keyOf(r)] = true
+			}
 		}
 		for _, r := range inh {
-			fk := fkey{r.f.RuleID, r.f.Secret, r.line(), r.f.Column}
-			if seen[fk] {
+			fk := keyOf(r)
+			if seen != nil {
+				if seen[fk] {
+					continue
+				}
+				seen[fk] = true
+			} else if slices.ContainsFunc(own, func(o fref) bool { return keyOf(o) == fk }) {
 				continue
 			}
-			seen[fk] = true
 			own = append(own, r)
 			out = append(out, r)
 		}
