@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/keytrail/keytrail/internal/report"
-	"github.com/keytrail/keytrail/internal/thp"
 	"github.com/mattn/go-isatty"
 	"github.com/rs/zerolog"
 	"github.com/spf13/cobra"
@@ -83,20 +82,6 @@ func keepStartGC(cmd *cobra.Command) bool {
 	return cmd.Name() == "git" && f != nil && f.Value.String() == "true"
 }
 
-// longScan reports whether cmd scans a history or a tree (scan, audit,
-// baseline or plan on git or dir), whose heap grows to tens of MB and
-// so is worth backing with huge pages (internal/thp); a --staged scan's
-// stays a few MB.
-func longScan(cmd *cobra.Command) bool {
-	switch cmd.Name() {
-	case "git":
-		return !keepStartGC(cmd)
-	case "dir":
-		return true
-	}
-	return false
-}
-
 // run executes keytrail in this env and returns the exit code.
 func (e *env) run(ctx context.Context, args []string) int { return e.runTree(ctx, args, args) }
 
@@ -155,15 +140,6 @@ func newRootFor(e *env, args []string) *cobra.Command {
 				return err
 			}
 			e.log = l
-			if longScan(cmd) {
-				// In the background: it waits for a collection
-				// (10-18 ms), while the rules load.
-				go func(log zerolog.Logger) {
-					if _, err := thp.ReserveHeap(thp.ReserveSize); err != nil {
-						log.Debug().Err(err).Msg("heap stays in small pages")
-					}
-				}(e.log)
-			}
 			return nil
 		},
 	}
