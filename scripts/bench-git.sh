@@ -8,7 +8,7 @@
 #   COMMITS=5000 scripts/bench-git.sh
 #   SYNTHETIC=0 scripts/bench-git.sh   # real history and --staged only
 #   FULL_BLOBS=1 scripts/bench-git.sh   # also --full-blobs, and check both reports agree (make bench)
-#   REAL_RUNS=5 scripts/bench-git.sh   # the real history 5 times (default 3), medians
+#   REAL_RUNS=7 scripts/bench-git.sh   # the real history 7 times (default 5), medians
 #   STAGED_ONLY=1 scripts/bench-git.sh   # only --staged (scripts/bench-staged.sh)
 #
 # The repository is cached under .bench/ (gitignored) keyed by its size and
@@ -270,7 +270,7 @@ if [ ! -d "$REAL" ] && [ -f "$BUNDLE" ]; then
 	git clone -q --mirror "$BUNDLE" "$REAL"
 fi
 if [ -d "$REAL" ]; then
-	PLANTED='' compare "real history: gitleaks' own ($(git -C "$REAL" rev-list --all | wc -l) commits)" "$REAL" "${REAL_RUNS:-3}"
+	PLANTED='' compare "real history: gitleaks' own ($(git -C "$REAL" rev-list --all | wc -l) commits)" "$REAL" "${REAL_RUNS:-5}"
 else
 	printf '\nreal history skipped: no bundle at %s (set BUNDLE=)\n' "$BUNDLE"
 fi
