@@ -1,0 +1,54 @@
+package gitsource
+
+import (
+	"fmt"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/keytrail/keytrail/scanner"
+)
+
+// A version made from a base inherits the base's findings on the lines
+// it keeps, once each: not again where its own scan found the same
+// finding, and not twice where the base lists one twice. Versions with
+// few findings compare them directly and others use a map; both must
+// give the same list.
+func TestInheritFindingsDedup(t *testing.T) {
+	base, ver := plumbing.Hash{1}, plumbing.Hash{2}
+	finding := func(key string, line int) scanner.Finding {
+		return scanner.Finding{RuleID: "r", Secret: fmt.Sprintf("s%d", line), Line: line, Column: 3,
+			Meta: map[string]string{"item_key": key}}
+	}
+	for _, n := range []int{3, 40} { // base findings: below and above the map threshold
+		t.Run(fmt.Sprintf("base %d", n), func(t *testing.T) {
+			var fs []scanner.Finding
+			for i := 1; i <= n; i++ {
+				fs = append(fs, finding(base.String(), i))
+			}
+			fs = append(fs, finding(base.String(), 1)) // the base's scan reported line 1 twice
+			fs = append(fs, finding(ver.String(), 2))  // the version's own scan found line 2 again
+			s := &Source{
+				deltas:     map[plumbing.Hash]*blobDelta{ver: {base: base, runs: []lineRun{{b: 0, a: 0, n: int32(n + 5)}}}},
+				deltaOrder: []plumbing.Hash{ver},
+			}
+			got := s.inheritFindings(fs)
+			// The base's n+1 as scanned, the version's own one, and n-1
+			// inherited: every line but 2, and line 1 once.
+			if want := (n + 1) + 1 + (n - 1); len(got) != want {
+				t.Fatalf("%d findings, want %d", len(got), want)
+			}
+			perVer := map[int]int{}
+			for _, r := range got {
+				if r.key == ver.String() {
+					perVer[r.line()]++
+				}
+			}
+			for line := 1; line <= n; line++ {
+				if perVer[line] != 1 {
+					t.Errorf("version holds line %d %d times, want once", line, perVer[line])
+				}
+			}
+		})
+	}
+}
