@@ -171,9 +171,9 @@ func (c *lineCache) hashLinesStarts(data []byte, starts bool) ([]uint64, []int32
 }
 
 // getStarts returns an empty slice of capacity at least n for line
-// starts, recycled from versions already scanned: they were a third of
-// the bytes a history scan allocated (the hashes, which the cache keeps,
-// are the rest).
+// starts, recycled from versions already scanned: fresh ones were a
+// third of the bytes hashing lines allocated (the hashes, which the
+// cache keeps, are the rest).
 func (c *lineCache) getStarts(n int) []int32 {
 	if p, ok := c.starts.Get().(*[]int32); ok && cap(*p) >= n {
 		return (*p)[:0]

@@ -38,19 +38,16 @@ func (s *Source) Finalize(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	subFs := make([][]scanner.Finding, len(s.subs))
 	if len(s.subs) > 0 {
 		own = make([]scanner.Finding, 0, len(fs))
-	}
-	for _, f := range fs {
-		if len(s.subs) == 0 {
-			break
+		for _, f := range fs {
+			k := f.Meta["item_key"]
+			if i, rest, ok := splitSubKey(k); ok && i < len(s.subs) {
+				f.Meta["item_key"] = rest
+				f.File = strings.TrimPrefix(f.File, s.subs[i].prefix)
+				subFs[i] = append(subFs[i], f)
+				continue
+			}
+			own = append(own, f)
 		}
-		k := f.Meta["item_key"]
-		if i, rest, ok := splitSubKey(k); ok && i < len(s.subs) {
-			f.Meta["item_key"] = rest
-			f.File = strings.TrimPrefix(f.File, s.subs[i].prefix)
-			subFs[i] = append(subFs[i], f)
-			continue
-		}
-		own = append(own, f)
 	}
 	res, err := s.finalizeOwn(ctx, s.inheritFindings(own))
 	if err != nil {
