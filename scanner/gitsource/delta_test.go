@@ -131,16 +131,17 @@ func keysOf(fs []scanner.Finding) []findingKey {
 func compareDeltaAndFull(t *testing.T, dir string) ([]scanner.Finding, int) {
 	t.Helper()
 	full := mustScan(t, Options{Path: dir, Backend: BackendGit, FullBlobs: true})
-	fs, st := compareDeltaWith(t, dir, full, 0)
+	fs, st := compareDeltaWith(t, dir, full, 0, 0)
 	return fs, st.DeltaBlobs
 }
 
 // compareDeltaWith runs the delta scan of dir with a line cache of
-// lineMax lines (0: the default) against the full-blob scan's result.
-func compareDeltaWith(t *testing.T, dir string, full *scanner.Result, lineMax int) ([]scanner.Finding, Stats) {
+// lineMax lines and streams cat-file streams (0: the defaults) against
+// the full-blob scan's result.
+func compareDeltaWith(t *testing.T, dir string, full *scanner.Result, lineMax, streams int) ([]scanner.Finding, Stats) {
 	t.Helper()
 	src := New(Options{Path: dir, Backend: BackendGit})
-	src.lineMax = lineMax
+	src.lineMax, src.streams = lineMax, streams
 	defer src.Close()
 	s := &scanner.Scanner{Engine: engine(t, scanner.Options{}), Workers: 2}
 	res, err := s.Run(t.Context(), src)
@@ -278,10 +279,24 @@ func TestDeltaMatchesFullBlobs(t *testing.T) {
 		t.Run(c.name+"/no-base-cached", func(t *testing.T) {
 			dir := c.build(t)
 			full := mustScan(t, Options{Path: dir, Backend: BackendGit, FullBlobs: true})
-			_, cached := compareDeltaWith(t, dir, full, 0)
-			_, st := compareDeltaWith(t, dir, full, 1)
+			_, cached := compareDeltaWith(t, dir, full, 0, 0)
+			_, st := compareDeltaWith(t, dir, full, 1, 0)
 			if st.DeltaBlobs > 1 || cached.DeltaBlobs <= st.DeltaBlobs {
 				t.Errorf("%d delta blobs with a one-line cache (%d with the default one): want at most 1 (a one-line base)", st.DeltaBlobs, cached.DeltaBlobs)
+			}
+		})
+		// Read through several cat-file streams, every version still
+		// finds its base in the cache: the same versions are deltas,
+		// with the same findings.
+		t.Run(c.name+"/streams", func(t *testing.T) {
+			dir := c.build(t)
+			full := mustScan(t, Options{Path: dir, Backend: BackendGit, FullBlobs: true})
+			_, one := compareDeltaWith(t, dir, full, 0, 1)
+			for _, n := range []int{2, 3} {
+				_, st := compareDeltaWith(t, dir, full, 0, n)
+				if st.DeltaBlobs != one.DeltaBlobs || one.DeltaBlobs == 0 {
+					t.Errorf("%d streams: %d delta blobs, one stream: %d", n, st.DeltaBlobs, one.DeltaBlobs)
+				}
 			}
 		})
 	}

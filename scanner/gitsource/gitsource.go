@@ -134,6 +134,7 @@ type Source struct {
 	// deltaBlobs counts blobs scanned as deltas.
 	deltaBlobs atomic.Int64
 	lineMax    int // line cache budget (0: lineCacheMax); tests shrink it
+	streams    int // cat-file streams of a history walk (0: historyStreams, at most one per CPU); tests set it
 	// done and total commits, read by the progress display.
 	doneCommits, totalCommits atomic.Int64
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"path"
+	"runtime"
 	"sort"
 	"strings"
 
@@ -78,7 +79,11 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 	// Pre-images name each blob's parent version: the base a delta scan
 	// needs, and what range scans compare findings against.
 	wantPre := s.rangeSet || s.lines != nil
-	ob := s.objectEmitter(ctx, b, emit)
+	streams := s.streams
+	if streams <= 0 {
+		streams = min(historyStreams, runtime.GOMAXPROCS(0))
+	}
+	ob := s.objectEmitter(ctx, b, emit, streams)
 	err = b.diffs(ctx, s.commits, wantPre, report, func(i int, chs []change) error {
 		c := s.commits[i]
 		s.doneCommits.Store(int64(i + 1))
@@ -452,7 +457,7 @@ func (s *Source) stagedItems(ctx context.Context, b backend, emit func(scanner.I
 	}
 	// One pipelined reader for all staged blobs: starting a process per
 	// worker costs more than reading a typical commit's files.
-	ob := s.objectEmitter(ctx, b, emit)
+	ob := s.objectEmitter(ctx, b, emit, 1)
 	for _, ch := range chs {
 		if ch.gone {
 			continue
