@@ -122,6 +122,20 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 	return e, nil
 }
 
+// Prepare does, until ctx ends, the per-rule set-up a long scan's first
+// keyword hits would otherwise do on busy cores: it parses each rule's
+// regex (rules.Rule.SpansLines). Compiling is left to the first hit:
+// compiling every rule's regex would hold several MB for rules no hit
+// needs. A history scan runs it while git walks the commit graph.
+func (e *Engine) Prepare(ctx context.Context) {
+	for _, r := range e.rules {
+		if ctx.Err() != nil {
+			return
+		}
+		r.SpansLines()
+	}
+}
+
 // Rules returns the engine's rules.
 func (e *Engine) Rules() []*rules.Rule { return e.rules }
 
