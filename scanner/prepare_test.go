@@ -8,8 +8,6 @@ import (
 	"math/rand"
 	"slices"
 	"testing"
-
-	"github.com/keytrail/keytrail/rules"
 )
 
 // Readying the built-in rules on a spare core while the workers already
@@ -24,14 +22,7 @@ func TestRunPrepareSameFindings(t *testing.T) {
 		}})
 	}
 	run := func(prepare bool) []string {
-		set, err := rules.Builtin() // fresh rules: none prepared yet
-		if err != nil {
-			t.Fatal(err)
-		}
-		e, err := NewEngine(set, Options{})
-		if err != nil {
-			t.Fatal(err)
-		}
+		e := builtinEngine(t) // fresh rules: none prepared yet
 		res, err := (&Scanner{Engine: e, Workers: 4, Prepare: prepare}).Run(context.Background(), src)
 		if err != nil {
 			t.Fatal(err)
@@ -56,14 +47,7 @@ func TestRunPrepareSameFindings(t *testing.T) {
 
 // Prepare parses every rule unless its context ends first.
 func TestEnginePrepare(t *testing.T) {
-	set, err := rules.Builtin()
-	if err != nil {
-		t.Fatal(err)
-	}
-	e, err := NewEngine(set, Options{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	e := builtinEngine(t) // fresh rules: none prepared yet
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	e.Prepare(ctx)
