@@ -52,3 +52,21 @@ func TestInheritFindingsDedup(t *testing.T) {
 		})
 	}
 }
+
+// Streams are chosen by directory: all versions of a file, and all files
+// of a directory, go through one; different directories spread.
+func TestDirHash(t *testing.T) {
+	same := [][2]string{{"a/b.go", "a/c.go"}, {"x.go", "README"}, {"a/b/c", "a/b/d"}}
+	for _, p := range same {
+		if dirHash(p[0]) != dirHash(p[1]) {
+			t.Errorf("%q and %q: different streams", p[0], p[1])
+		}
+	}
+	seen := map[uint32]bool{}
+	for i := range 64 {
+		seen[dirHash(fmt.Sprintf("dir%d/f.go", i))%2] = true
+	}
+	if len(seen) != 2 {
+		t.Error("64 directories all went to one of two streams")
+	}
+}

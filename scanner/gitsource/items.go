@@ -5,9 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"hash/fnv"
 	"io"
-	"path"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -96,9 +94,17 @@ func (o *objectEmitter) prefetch(p string) *prefetcher {
 	case 1:
 		return o.pfs[0]
 	}
-	h := fnv.New32a()
-	h.Write([]byte(path.Dir(p)))
-	return o.pfs[h.Sum32()%uint32(len(o.pfs))]
+	return o.pfs[dirHash(p)%uint32(len(o.pfs))]
+}
+
+// dirHash is FNV-1a of p's directory, without allocating (it runs for
+// every blob of a history).
+func dirHash(p string) uint32 {
+	h := uint32(2166136261)
+	for i := range max(strings.LastIndexByte(p, '/'), 0) {
+		h = (h ^ uint32(p[i])) * 16777619
+	}
+	return h
 }
 
 // blob emits blob id, first seen at path p in commit; base is its parent
