@@ -2,13 +2,12 @@ package gitsource
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/hex"
 	"fmt"
 	"io"
 	"os/exec"
-	"strconv"
-	"strings"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -51,6 +50,11 @@ type prefetchReq struct {
 
 const inMemoryMax = 1 << 20
 
+// prefetchBuf is each stream's read buffer. Blobs as large as the buffer
+// are read past it, straight into their own; 256 KiB reads as fast as
+// the 1 MiB it replaced on gitleaks' history and holds 1.5 MiB less.
+const prefetchBuf = 256 << 10
+
 func (g *gitBin) newPrefetcher(ctx context.Context) (*prefetcher, error) {
 	var cmd *exec.Cmd
 	var in io.WriteCloser
@@ -67,7 +71,7 @@ func (g *gitBin) newPrefetcher(ctx context.Context) (*prefetcher, error) {
 		cmd:  cmd,
 		in:   bufio.NewWriterSize(in, 64<<10),
 		inc:  in,
-		out:  bufio.NewReaderSize(out, 1<<20),
+		out:  bufio.NewReaderSize(out, prefetchBuf),
 		reqs: make(chan prefetchReq, 8192),
 		done: make(chan struct{}),
 	}
@@ -148,21 +152,18 @@ func (p *prefetcher) read() {
 
 // next reads one response of the batch stream.
 func (p *prefetcher) next(id plumbing.Hash) fetched {
-	line, err := p.out.ReadString('\n')
+	line, err := p.out.ReadSlice('\n')
 	if err != nil {
 		return fetched{err: fmt.Errorf("git cat-file: %w", err)}
 	}
-	fs := strings.Fields(line)
-	if len(fs) == 2 && fs[1] == "missing" {
+	h, ok := parseBatchHeader(line)
+	if ok && h.missing {
 		return fetched{err: plumbing.ErrObjectNotFound}
 	}
-	if len(fs) != 3 || fs[0] != id.String() {
-		return fetched{err: fmt.Errorf("git cat-file: unexpected header %q for %s", strings.TrimSpace(line), id)}
+	if !ok || !h.is(id) {
+		return fetched{err: fmt.Errorf("git cat-file: unexpected header %q for %s", bytes.TrimSpace(line), id)}
 	}
-	size, err := strconv.ParseInt(fs[2], 10, 64)
-	if err != nil {
-		return fetched{err: fmt.Errorf("git cat-file: unexpected header %q", strings.TrimSpace(line))}
-	}
+	size := h.size
 	if size > inMemoryMax {
 		if _, err := p.out.Discard(int(size)); err != nil {
 			return fetched{err: fmt.Errorf("git cat-file: %w", err)}
@@ -170,7 +171,7 @@ func (p *prefetcher) next(id plumbing.Hash) fetched {
 		if b, err := p.out.ReadByte(); err != nil || b != '\n' {
 			return fetched{err: fmt.Errorf("git cat-file: stream out of step after %s", id)}
 		}
-		return fetched{typ: fs[1], big: true}
+		return fetched{typ: h.typ, big: true}
 	}
 	data := p.bufs.get(int(size) + 1)
 	if _, err := io.ReadFull(p.out, data); err != nil {
@@ -179,5 +180,61 @@ func (p *prefetcher) next(id plumbing.Hash) fetched {
 	if data[size] != '\n' {
 		return fetched{err: fmt.Errorf("git cat-file: stream out of step after %s", id)}
 	}
-	return fetched{typ: fs[1], data: data[:size]}
+	return fetched{typ: h.typ, data: data[:size]}
+}
+
+// batchHeader is one `git cat-file --batch` header: "<oid> <type>
+// <size>" or "<oid> missing".
+type batchHeader struct {
+	oid     []byte // hex, aliasing the line
+	typ     string
+	size    int64
+	missing bool
+}
+
+// parseBatchHeader parses a header line (its newline included or not)
+// without allocating for the usual object types: the prefetchers read one
+// per blob version, and strings.Fields on a string copy of each was a
+// few percent of a history scan's allocation.
+func parseBatchHeader(line []byte) (batchHeader, bool) {
+	line = bytes.TrimRight(line, "\r\n")
+	oid, rest, ok := bytes.Cut(line, []byte{' '})
+	if !ok || len(oid) == 0 {
+		return batchHeader{}, false
+	}
+	if string(rest) == "missing" {
+		return batchHeader{oid: oid, missing: true}, true
+	}
+	typ, num, ok := bytes.Cut(rest, []byte{' '})
+	if !ok || len(typ) == 0 || len(num) == 0 || len(num) > 18 {
+		return batchHeader{}, false
+	}
+	var size int64
+	for _, c := range num {
+		if c < '0' || c > '9' {
+			return batchHeader{}, false
+		}
+		size = size*10 + int64(c-'0')
+	}
+	h := batchHeader{oid: oid, size: size}
+	switch string(typ) { // no allocation: the compiler compares in place
+	case "blob":
+		h.typ = "blob"
+	case "commit":
+		h.typ = "commit"
+	case "tree":
+		h.typ = "tree"
+	case "tag":
+		h.typ = "tag"
+	default:
+		h.typ = string(typ)
+	}
+	return h, true
+}
+
+// is reports whether the header names id.
+func (h batchHeader) is(id plumbing.Hash) bool {
+	var want [2 * len(id)]byte
+	hex.Encode(want[:], id[:])
+	return bytes.Equal(h.oid, want[:])
 }
