@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/keytrail/keytrail/scanner/kwmatch"
 )
@@ -63,6 +64,14 @@ type startFilter struct {
 	// needs no further look, and the exact regex is compiled only for
 	// rules whose loose form ever passes (few, on most trees).
 	loose string
+	// bounds, when set, let a match of the loose form stand for the
+	// exact regex's: every opened-up repetition is a whole capture group
+	// of single characters, outside any other repetition, so its rune
+	// count shows whether the loose match kept to the rule's bounds. One
+	// that did is the exact regex's match too (the loose form's
+	// parses are a superset, ordered alike), so the exact regex runs
+	// only after a match that did not; most rules then never compile it.
+	bounds []groupBound
 	// Each form is compiled on first use in two variants: ^(?s:.)(?:re),
 	// run from one byte before a start so \b, \B and (?m)^ see the real
 	// preceding character (a space stands in for it at the text's first
@@ -70,6 +79,10 @@ type startFilter struct {
 	// the first byte when the regex has begin anchors.
 	looseCtx, looseAt0, exactCtx, exactAt0 lazyRegexp
 }
+
+// groupBound is a capture group's count of runes allowed by the exact
+// regex: min to max, max -1 for no limit.
+type groupBound struct{ cap, min, max int }
 
 type lazyRegexp struct {
 	once sync.Once
@@ -103,12 +116,77 @@ func newStartFilter(expr string, parsed *syntax.Regexp) *startFilter {
 	}
 	sort.Strings(set)
 	f.lits, f.m = set, kwmatch.New(set)
-	if l := loosen(expr); l != "" {
+	if l, n := loosen(expr); l != "" {
 		if _, err := syntax.Parse(l, syntax.Perl); err == nil {
 			f.loose = l
+			f.bounds = looseBounds(parsed, n)
 		}
 	}
 	return f
+}
+
+// looseBounds returns the groups that check a loose match (see bounds),
+// or nil when the n repetitions loosen opened up are not all whole
+// groups of single characters outside other repetitions.
+func looseBounds(re *syntax.Regexp, n int) []groupBound {
+	var out []groupBound
+	seen, ok := 0, true
+	var walk func(re *syntax.Regexp, capIdx int, repeated bool)
+	walk = func(re *syntax.Regexp, capIdx int, repeated bool) {
+		if re.Op == syntax.OpRepeat && (re.Max > maxExactRepeat || re.Min > maxExactRepeat || re.Max < 0 && re.Min > looseMin) {
+			seen++
+			if capIdx < 0 || repeated || !singleRune(re.Sub[0]) {
+				ok = false
+			} else {
+				out = append(out, groupBound{capIdx, re.Min, re.Max})
+			}
+		}
+		switch re.Op {
+		case syntax.OpStar, syntax.OpPlus:
+			repeated = true
+		case syntax.OpRepeat:
+			repeated = repeated || re.Max != 1
+		}
+		for _, sub := range re.Sub {
+			c := -1
+			if re.Op == syntax.OpCapture {
+				c = re.Cap
+			}
+			walk(sub, c, repeated)
+		}
+	}
+	walk(re, -1, false)
+	if !ok || seen != n || len(out) == 0 {
+		return nil
+	}
+	return out
+}
+
+// singleRune reports whether re always matches exactly one character.
+func singleRune(re *syntax.Regexp) bool {
+	switch re.Op {
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		return true
+	case syntax.OpLiteral:
+		return len(re.Rune) == 1
+	}
+	return false
+}
+
+// within reports whether a loose match's bounded groups kept to the
+// exact regex's counts.
+func (f *startFilter) within(text []byte, loc []int) bool {
+	for _, b := range f.bounds {
+		s, e := loc[2*b.cap], loc[2*b.cap+1]
+		if s < 0 {
+			continue
+		}
+		n := utf8.RuneCount(text[s:e])
+		if n < b.min || b.max >= 0 && n > b.max {
+			return false
+		}
+	}
+	return true
 }
 
 // usableLits returns the strings of a literal set worth filtering on, or
@@ -170,13 +248,13 @@ const (
 )
 
 // loosen rewrites the counted repetitions of expr as described above,
-// returning "" when there are none. It works on the text (syntax's
+// returning "" when there are none, and how many it rewrote. It works on the text (syntax's
 // String is slow enough to show in start-up): escapes, character
 // classes and \p{...} are skipped, and any {...} that is not a plain
 // n, n, or n,m count is left alone, as the parser leaves it a literal.
-func loosen(expr string) string {
+func loosen(expr string) (string, int) {
 	var b strings.Builder
-	changed := false
+	changed := 0
 	for i := 0; i < len(expr); {
 		c := expr[i]
 		switch {
@@ -205,7 +283,7 @@ func loosen(expr string) string {
 			n, m, j, ok := parseCount(expr, i)
 			if ok && (m > maxExactRepeat || n > maxExactRepeat || m < 0 && n > looseMin) {
 				b.WriteString("{" + strconv.Itoa(min(n, looseMin)) + ",}")
-				changed = true
+				changed++
 			} else {
 				b.WriteString(expr[i:j])
 			}
@@ -215,10 +293,10 @@ func loosen(expr string) string {
 			i++
 		}
 	}
-	if !changed {
-		return ""
+	if changed == 0 {
+		return "", 0
 	}
-	return b.String()
+	return b.String(), changed
 }
 
 // classEnd returns the index just past the character class at expr[i].
@@ -327,11 +405,22 @@ func (f *startFilter) findAll(expr string, text []byte) [][]int {
 		}
 		var loc []int
 		if p == 0 && f.begin {
-			if f.loose != "" && !f.looseAt0.get(`^(?:`, f.loose).Match(text) {
-				continue
-			}
-			if loc = f.exactAt0.get(`^(?:`, expr).FindSubmatchIndex(text); loc == nil {
-				continue
+			if f.bounds != nil {
+				if loc = f.looseAt0.get(`^(?:`, f.loose).FindSubmatchIndex(text); loc == nil {
+					continue
+				}
+				if !f.within(text, loc) {
+					if loc = f.exactAt0.get(`^(?:`, expr).FindSubmatchIndex(text); loc == nil {
+						continue
+					}
+				}
+			} else {
+				if f.loose != "" && !f.looseAt0.get(`^(?:`, f.loose).Match(text) {
+					continue
+				}
+				if loc = f.exactAt0.get(`^(?:`, expr).FindSubmatchIndex(text); loc == nil {
+					continue
+				}
 			}
 		} else {
 			var at []byte // the text from one byte before p
@@ -342,11 +431,22 @@ func (f *startFilter) findAll(expr string, text []byte) [][]int {
 			} else {
 				at = text[p-1:]
 			}
-			if f.loose != "" && !f.looseCtx.get(`^(?s:.)(?:`, f.loose).Match(at) {
-				continue
-			}
-			if loc = f.exactCtx.get(`^(?s:.)(?:`, expr).FindSubmatchIndex(at); loc == nil {
-				continue
+			if f.bounds != nil {
+				if loc = f.looseCtx.get(`^(?s:.)(?:`, f.loose).FindSubmatchIndex(at); loc == nil {
+					continue
+				}
+				if !f.within(at, loc) {
+					if loc = f.exactCtx.get(`^(?s:.)(?:`, expr).FindSubmatchIndex(at); loc == nil {
+						continue
+					}
+				}
+			} else {
+				if f.loose != "" && !f.looseCtx.get(`^(?s:.)(?:`, f.loose).Match(at) {
+					continue
+				}
+				if loc = f.exactCtx.get(`^(?s:.)(?:`, expr).FindSubmatchIndex(at); loc == nil {
+					continue
+				}
 			}
 			for j := range loc {
 				if loc[j] >= 0 {

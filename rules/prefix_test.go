@@ -88,7 +88,7 @@ func TestLoosen(t *testing.T) {
 		{`x{,300}`, ``},
 	}
 	for _, tc := range tests {
-		if got := loosen(tc.re); got != tc.want {
+		if got, _ := loosen(tc.re); got != tc.want {
 			t.Errorf("loosen(%s) = %q, want %q", tc.re, got, tc.want)
 		}
 	}
@@ -123,7 +123,7 @@ func TestStartFilterSameMatches(t *testing.T) {
 		}
 		mixed = append(mixed, sb.String())
 	}
-	filtered, loose := 0, 0
+	filtered, loose, bounded := 0, 0, 0
 	for _, r := range set.Rules {
 		re := r.regexp()
 		if r.starts == nil {
@@ -133,9 +133,17 @@ func TestStartFilterSameMatches(t *testing.T) {
 		if r.starts.loose != "" {
 			loose++
 		}
+		if r.starts.bounds != nil {
+			bounded++
+		}
 		texts := append(append(slices.Clone(r.Examples), r.Negatives...), mixed...)
 		for _, ex := range r.Examples {
 			texts = append(texts, "x"+ex, "_"+ex+"_", ex+" "+ex, strings.ToUpper(ex))
+			// Values longer or shorter than the rule's counts: a loose
+			// match must then give way to the exact regex.
+			h := len(ex) / 2
+			texts = append(texts, ex[:h]+strings.Repeat("A", 301)+ex[h:], ex+strings.Repeat("7", 70),
+				ex[:h]+strings.Repeat("b", 40)+ex[h:]+" "+ex, ex[:len(ex)-len(ex)/4])
 		}
 		for _, s := range texts {
 			text := []byte(s)
@@ -149,8 +157,28 @@ func TestStartFilterSameMatches(t *testing.T) {
 			}
 		}
 	}
+	// A value past the rule's bound: the loose form matches it, the
+	// exact regex does not, and the assignment after it is still found.
+	g, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := g.ByID("generic-secret-assignment")
+	r.prepare()
+	if r.starts == nil || r.starts.bounds == nil {
+		t.Fatal("generic-secret-assignment: want a start filter checked by groups")
+	}
+	short := []byte(`secret = "Qn3vT7kLw2Xr9pZd"`)
+	if got := r.starts.findAll(r.Regex, short); len(got) != 1 || r.starts.exactCtx.re != nil {
+		t.Fatalf("within bounds: got %v, exact regex compiled %v; want one match and no exact regex", got, r.starts.exactCtx.re != nil)
+	}
+	long := []byte(`token = "` + strings.Repeat("x", 301) + `"; secret = "Qn3vT7kLw2Xr9pZd"`)
+	if got, want := r.starts.findAll(r.Regex, long), r.regexp().FindAllSubmatchIndex(long, -1); !reflect.DeepEqual(got, want) || r.starts.exactCtx.re == nil {
+		t.Errorf("past the bound: got %v, want %v (exact regex compiled: %v)", got, want, r.starts.exactCtx.re != nil)
+	}
+
 	// Text the filter cannot take goes the plain way.
-	r := set.ByID("generic-secret-assignment")
+	r = set.ByID("generic-secret-assignment")
 	text := []byte("ſecret = \"Qn3vT7kLw2Xr9pZd\"")
 	if r.starts == nil || r.starts.usable(text) {
 		t.Fatal("generic-secret-assignment: want a start filter that declines text with U+017F")
@@ -161,5 +189,8 @@ func TestStartFilterSameMatches(t *testing.T) {
 	if filtered == 0 {
 		t.Fatal("no built-in rule uses the start filter")
 	}
-	t.Logf("%d of %d rules use the start filter, %d of them with a loose form", filtered, len(set.Rules), loose)
+	if bounded == 0 {
+		t.Fatal("no built-in rule checks loose matches by their groups")
+	}
+	t.Logf("%d of %d rules use the start filter, %d of them with a loose form, %d checked by groups", filtered, len(set.Rules), loose, bounded)
 }
