@@ -30,6 +30,7 @@ type Matcher struct {
 	budget   atomic.Int64 // bytes the small index may still scan
 	once     sync.Once
 	d        atomic.Pointer[dfa]
+	one      *one // set for a single keyword, found by its own search
 }
 
 // dfa is a dense Aho-Corasick automaton: one table lookup per input byte,
@@ -63,6 +64,10 @@ func New(keywords []string) *Matcher {
 	for i, k := range keywords {
 		m.lens[i] = len(k)
 		m.maxLen = max(m.maxLen, len(k))
+	}
+	if len(keywords) == 1 && keywords[0] != "" {
+		m.one = newOne(keywords[0])
+		return m
 	}
 	m.small = newSmallIndex(keywords)
 	m.budget.Store(smallBudget)
@@ -178,6 +183,10 @@ const outFlag = 1 << 31
 // keyword in text, overlapping ones included, in order of end offset
 // (longer keywords first at the same end).
 func (m *Matcher) Each(text []byte, fn func(kw, start int)) {
+	if m.one != nil {
+		m.one.each(text, func(s int) { fn(0, s) })
+		return
+	}
 	d := m.automaton(len(text))
 	if d == nil {
 		m.small.each(text, func(k, end int) { fn(k, end-m.lens[k]) })
@@ -259,6 +268,10 @@ func (m *Matcher) each2(d *dfa, text []byte, fn func(kw, start int)) {
 // AppendStarts appends the start offset of every keyword occurrence in
 // text to dst, in order of end offset, without a callback per hit.
 func (m *Matcher) AppendStarts(dst []int, text []byte) []int {
+	if m.one != nil {
+		m.one.each(text, func(s int) { dst = append(dst, s) })
+		return dst
+	}
 	d := m.automaton(len(text))
 	if d == nil {
 		m.small.each(text, func(k, end int) { dst = append(dst, end-m.lens[k]) })

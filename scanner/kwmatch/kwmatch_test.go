@@ -36,9 +36,13 @@ func collect(m *Matcher, text string) []string {
 	return out
 }
 
-// withDFA returns a matcher that uses its DFA from the first text on.
+// withDFA returns a matcher that uses its DFA from the first text on,
+// a single keyword included (New gives those their own search).
 func withDFA(kws []string) *Matcher {
 	m := New(kws)
+	if m.one != nil {
+		m.one, m.small = nil, newSmallIndex(kws)
+	}
 	m.budget.Store(0)
 	return m
 }
