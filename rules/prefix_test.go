@@ -194,3 +194,28 @@ func TestStartFilterSameMatches(t *testing.T) {
 	}
 	t.Logf("%d of %d rules use the start filter, %d of them with a loose form, %d checked by groups", filtered, len(set.Rules), loose, bounded)
 }
+
+// A loose form that does not compile (loosen works on the text, and a
+// rule file's regex could trip it) leaves the exact regex to do the work.
+func TestStartFilterBadLooseForm(t *testing.T) {
+	expr := `\btok_([a-z0-9]{20,40})\b`
+	parsed, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, bounded := range []bool{false, true} {
+		f := newStartFilter(expr, parsed)
+		if f == nil || f.loose == "" || f.bounds == nil {
+			t.Fatalf("%s: want a start filter with a bounded loose form", expr)
+		}
+		f.loose = `\btok_([a-z0-9]{8,}\b` // unbalanced
+		if !bounded {
+			f.bounds = nil
+		}
+		text := []byte("a tok_abcdefghij0123456789 b tok_short c")
+		want := regexp.MustCompile(expr).FindAllSubmatchIndex(text, -1)
+		if got := f.findAll(expr, text); !reflect.DeepEqual(got, want) || len(want) != 1 {
+			t.Errorf("bounds %v: got %v, want %v", bounded, got, want)
+		}
+	}
+}
