@@ -143,20 +143,42 @@ func TestDFABuiltOnNeed(t *testing.T) {
 	wg.Wait()
 }
 
-// The DFA walks texts from twoStreamMin on as two halves; keywords across
-// the middle, at either end and overlapping must all still be found, in
-// the small index's order (checkBothPaths).
-func TestTwoStreamsLikeBruteForce(t *testing.T) {
+// The DFA walks texts from fourStreamMin on as four quarters; keywords
+// across the boundaries, at either end and overlapping must all still be
+// found, in the small index's order (checkBothPaths), and beyond the
+// small index's reach in the order of a single walk.
+func TestFourStreamsLikeBruteForce(t *testing.T) {
 	r := rand.New(rand.NewSource(3))
-	for i := 0; i < 40; i++ {
+	for i := 0; i < 60; i++ {
 		var kws []string
 		for j := 0; j < 1+r.Intn(12); j++ {
 			kws = append(kws, randStr(r, 1+r.Intn(9)))
 		}
-		n := twoStreamMin + r.Intn(smallText-twoStreamMin)
+		n := fourStreamMin + r.Intn(smallText-fourStreamMin)
+		if i%3 == 0 {
+			n = fourStreamMin + r.Intn(64) // quarters shorter than the keywords
+		}
 		checkBothPaths(t, kws, randStr(r, n))
 	}
-	if got := collect(withDFA(nil), strings.Repeat("x", 2*twoStreamMin)); len(got) != 0 {
+	// Keywords straddling each quarter boundary.
+	kws := []string{"abcdef", "cde", "f"}
+	text := []byte(strings.Repeat("x", 4000))
+	for _, b := range []int{1000, 2000, 3000} {
+		copy(text[b-3:], "abcdef")
+	}
+	checkBothPaths(t, kws, string(text))
+	// Past the small index: against one walk of the DFA.
+	m := withDFA([]string{"A_b", "ab", "b_", "_ba", "aab"})
+	for i := 0; i < 5; i++ {
+		text := randStr(r, smallText+r.Intn(3*smallText))
+		var got, want []string
+		m.Each([]byte(text), func(k, s int) { got = append(got, fmt.Sprint(k, "@", s)) })
+		m.each(m.d.Load(), []byte(text), 0, func(k, s int) { want = append(want, fmt.Sprint(k, "@", s)) })
+		if fmt.Sprint(got) != fmt.Sprint(want) || len(want) == 0 {
+			t.Fatalf("%d bytes: four walks give %d hits, one walk %d (or order differs)", len(text), len(got), len(want))
+		}
+	}
+	if got := collect(withDFA(nil), strings.Repeat("x", 2*fourStreamMin)); len(got) != 0 {
 		t.Errorf("no keywords: got %v", got)
 	}
 }
