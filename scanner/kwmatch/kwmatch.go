@@ -295,6 +295,10 @@ func (m *Matcher) AppendStarts(dst []int, text []byte) []int {
 		m.small.each(text, func(k, end int) { dst = append(dst, end-m.lens[k]) })
 		return dst
 	}
+	if len(text) >= fourStreamMin {
+		m.each4(d, text, func(_, start int) { dst = append(dst, start) })
+		return dst
+	}
 	var s uint32
 	n := uint32(d.nclass)
 	trans, classes := d.trans, &d.classes
