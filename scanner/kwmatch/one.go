@@ -1,6 +1,9 @@
 package kwmatch
 
-import "bytes"
+import (
+	"bytes"
+	"strings"
+)
 
 // one finds a single keyword: it searches for one of the keyword's bytes
 // with bytes.IndexByte (vectorised), in both cases for a letter, and
@@ -29,7 +32,7 @@ func newOne(kw string) *one {
 	for i, c := range low {
 		r := 100 // not a letter
 		if c >= 'a' && c <= 'z' {
-			r = bytesIndex(rarity, c)
+			r = strings.IndexByte(rarity, c)
 		}
 		if r > best {
 			best, o.at = r, i
@@ -40,15 +43,6 @@ func newOne(kw string) *one {
 		o.up = o.lo - 'a' + 'A'
 	}
 	return o
-}
-
-func bytesIndex(s string, c byte) int {
-	for i := 0; i < len(s); i++ {
-		if s[i] == c {
-			return i
-		}
-	}
-	return -1
 }
 
 // each calls fn with the start of every occurrence of the keyword in
