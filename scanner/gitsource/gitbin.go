@@ -629,25 +629,20 @@ func (c *catFile) request(id plumbing.Hash) (typ string, size int64, err error) 
 		c.bad = true
 		return "", 0, err
 	}
-	line, err := c.out.ReadString('\n')
+	line, err := c.out.ReadSlice('\n')
 	if err != nil {
 		c.bad = true
 		return "", 0, fmt.Errorf("git cat-file: %w", err)
 	}
-	f := strings.Fields(line)
-	if len(f) == 2 && f[1] == "missing" {
+	h, ok := parseBatchHeader(line)
+	if ok && h.missing {
 		return "", 0, plumbing.ErrObjectNotFound
 	}
-	if len(f) != 3 {
+	if !ok {
 		c.bad = true
-		return "", 0, fmt.Errorf("git cat-file: unexpected header %q", strings.TrimSpace(line))
+		return "", 0, fmt.Errorf("git cat-file: unexpected header %q", bytes.TrimSpace(line))
 	}
-	size, err = strconv.ParseInt(f[2], 10, 64)
-	if err != nil || size < 0 {
-		c.bad = true
-		return "", 0, fmt.Errorf("git cat-file: unexpected header %q", strings.TrimSpace(line))
-	}
-	return f[1], size, nil
+	return h.typ, h.size, nil
 }
 
 // catReader streams one object's content and hands the process back on
@@ -812,22 +807,19 @@ func (g *gitBin) readCommits(ctx context.Context, ids []plumbing.Hash) []*object
 // stream broke. A missing object, or one that is not a commit or does
 // not decode, is a nil commit.
 func (c *catFile) readCommitAnswer(id plumbing.Hash) (*object.Commit, bool) {
-	line, err := c.out.ReadString('\n')
+	line, err := c.out.ReadSlice('\n')
 	if err != nil {
 		return nil, false
 	}
-	f := strings.Fields(line)
-	if len(f) == 2 && f[1] == "missing" {
+	h, ok := parseBatchHeader(line)
+	if ok && h.missing {
 		return nil, true
 	}
-	if len(f) != 3 || f[0] != id.String() {
+	if !ok || !h.is(id) {
 		return nil, false
 	}
-	size, err := strconv.ParseInt(f[2], 10, 64)
-	if err != nil || size < 0 {
-		return nil, false
-	}
-	if f[1] != "commit" || size > maxCommitSize {
+	size := h.size
+	if h.typ != "commit" || size > maxCommitSize {
 		_, err := c.out.Discard(int(size))
 		b, err2 := c.out.ReadByte()
 		return nil, err == nil && err2 == nil && b == '\n'
