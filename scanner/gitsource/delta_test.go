@@ -459,9 +459,18 @@ func TestCarryHits(t *testing.T) {
 	hb := c.hashLines(data)
 	al := new(aligner)
 	runs, _ := al.deltaSpans(data, al.alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
-	moved := carryHits(got, runs, al.starts)
+	moved := carryHits(nil, got, runs, al.starts)
 	if want := []scanner.Hit{{Pos: 7, KW: 0}, {Pos: 17, KW: 0}, {Pos: 21, KW: 1}}; !reflect.DeepEqual(moved, want) {
 		t.Errorf("carried %v (runs %v), want %v", moved, runs, want)
+	}
+	// A recycled slice comes back holding only the new hits; an empty
+	// result is still not nil (nil: hits unknown).
+	c.putHits([]scanner.Hit{{Pos: 99, KW: 9}, {Pos: 98, KW: 9}, {Pos: 97, KW: 9}, {Pos: 96, KW: 9}})
+	if again := carryHits(c.getHits(), got, runs, al.starts); !reflect.DeepEqual(again, moved) {
+		t.Errorf("into a recycled slice: carried %v, want %v", again, moved)
+	}
+	if none := carryHits(nil, nil, runs, al.starts); none == nil || len(none) != 0 {
+		t.Errorf("no base hits: got %#v, want an empty, non-nil slice", none)
 	}
 	for _, h := range moved {
 		if string(data[h.Pos:h.Pos+3]) != "key" {

@@ -238,13 +238,14 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		// The base's hits, if its scan is done (else the engine
 		// searches near the edits).
 		if bh := bl.hits.Load(); bh != nil {
-			bd.d.BaseHits = carryHits(*bh, bd.runs, starts)
+			bd.d.BaseHits = carryHits(lc.getHits(), *bh, bd.runs, starts)
 		}
 		s.deltaBlobs.Add(1)
 		return open(ctx)
 	}
 	return func() {
 		bd.scanned()
+		lc.putHits(bd.d.BaseHits)
 		bd.d.BaseHits, bd.d.OnHits, bd.d.LineStarts = nil, nil, nil
 		lc.putStarts(starts)
 	}
