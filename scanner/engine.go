@@ -67,6 +67,8 @@ type Engine struct {
 	opts    Options
 	noise   *noiseFilter
 	byID    map[string]*rules.Rule
+	// pathRules are the rules whose allowlist has paths (PathClass).
+	pathRules []int
 	// patterns are the prefilter's keywords; delta, built on the first
 	// delta item, runs it near an edit only (see delta.go).
 	patterns  []string
@@ -100,8 +102,11 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 		return nil, fmt.Errorf("engine: noisy paths: %w", err)
 	}
 	e := &Engine{rules: set.Rules, opts: opts, noise: noise, byID: map[string]*rules.Rule{}, memo: newRegionMemo()}
-	for _, r := range set.Rules {
+	for ri, r := range set.Rules {
 		e.byID[r.ID] = r
+		if r.Allowlist.HasPaths() {
+			e.pathRules = append(e.pathRules, ri)
+		}
 	}
 	index := map[string]int{}
 	var patterns []string
@@ -134,6 +139,36 @@ func (e *Engine) Prepare(ctx context.Context) {
 		}
 		r.SpansLines()
 	}
+}
+
+// PathClass names what the engine decides from a path alone: whether the
+// allowlist, a rule's allowlist or the noisy paths take it, and which
+// kind of file it is (config, deployment, docs, test, translations).
+// The same content at two paths of one class gives the same findings,
+// but for the path itself; a source that scans content once for every
+// path it appears at (git blobs) scans it again at a path of another
+// class (see PathClassUser).
+func (e *Engine) PathClass(p string) string {
+	var b []byte
+	flag := func(v bool) {
+		if v {
+			b = append(b, '1')
+		} else {
+			b = append(b, '0')
+		}
+	}
+	flag(e.opts.Allowlist != nil && e.opts.Allowlist.AllowsPath(p))
+	flag(e.noise.noisy(p))
+	k := kindOf(p)
+	flag(k.config)
+	flag(k.deploy)
+	flag(k.docs)
+	flag(k.testy)
+	flag(k.i18n)
+	for _, ri := range e.pathRules {
+		flag(e.rules[ri].Allowlist.AllowsPath(p))
+	}
+	return string(b)
 }
 
 // Rules returns the engine's rules.

@@ -129,6 +129,9 @@ func (s *Scanner) Run(ctx context.Context, src Source) (*Result, error) {
 			return nil
 		})
 	}
+	if pc, ok := src.(PathClassUser); ok {
+		pc.UsePathClass(s.Engine.PathClass)
+	}
 	srcErr := src.Items(ctx, func(it Item) error {
 		select {
 		case items <- it:

@@ -67,6 +67,16 @@ type Finalizer interface {
 	Finalize(ctx context.Context, fs []Finding) ([]Finding, error)
 }
 
+// PathClassUser is implemented by sources that scan content once for
+// every path it appears at (git blobs): Scanner.Run gives them the
+// engine's PathClass before the first item, so that content met again
+// at a path the engine treats otherwise (out of an allowlisted fixture
+// directory, or from a docs file into a config file) is scanned there
+// too.
+type PathClassUser interface {
+	UsePathClass(class func(path string) string)
+}
+
 // ScanError is a problem with one input that stopped it being scanned
 // completely. The scan goes on; the exit code says something was missed.
 type ScanError struct {

@@ -47,6 +47,8 @@ import (
 	"errors"
 	"fmt"
 	"os/exec"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -140,6 +142,61 @@ type Source struct {
 
 	// prefetched is the git work Prefetch started (staged.go).
 	prefetched *prefetch
+
+	// pathClass is the engine's PathClass (UsePathClass; nil: every path
+	// alike). A blob is scanned under the path it first appears at, and
+	// again at a later path of another class, for the introductions of
+	// that class (rescanned; walk.go, provenance.go).
+	pathClass func(string) string
+	classes   map[string]string // by interned path
+	rescanned map[plumbing.Hash][]string
+}
+
+// UsePathClass implements scanner.PathClassUser.
+func (s *Source) UsePathClass(class func(path string) string) { s.pathClass = class }
+
+// classOf is the engine's class of path p ("" without one).
+func (s *Source) classOf(p string) string {
+	if s.pathClass == nil {
+		return ""
+	}
+	c, ok := s.classes[p]
+	if !ok {
+		if s.classes == nil {
+			s.classes = map[string]string{}
+		}
+		c = s.pathClass(p)
+		s.classes[p] = c
+	}
+	return c
+}
+
+// rescanAt reports whether blob id, scanned under path first, must be
+// scanned again for path p (and notes that it will be): the engine
+// treats p unlike first, and unlike every path it was scanned for since.
+func (s *Source) rescanAt(id plumbing.Hash, first, p string) bool {
+	if s.pathClass == nil || p == first {
+		return false
+	}
+	c := s.classOf(p)
+	if c == s.classOf(first) || slices.Contains(s.rescanned[id], c) {
+		return false
+	}
+	if s.rescanned == nil {
+		s.rescanned = map[plumbing.Hash][]string{}
+	}
+	s.rescanned[id] = append(s.rescanned[id], c)
+	return true
+}
+
+// rescanKey is the item key of blob id scanned again for path p.
+func rescanKey(id plumbing.Hash, p string) string { return id.String() + "@" + p }
+
+// splitItemKey splits a blob item's key into the blob and, for a
+// rescan, the path it was scanned for ("" for the first scan).
+func splitItemKey(k string) (plumbing.Hash, string) {
+	id, p, _ := strings.Cut(k, "@")
+	return plumbing.NewHash(id), p
 }
 
 // Progress implements scanner.Counter: commits walked of those to walk.

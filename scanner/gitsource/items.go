@@ -148,6 +148,38 @@ func (o *objectEmitter) blob(id plumbing.Hash, p string, commit, base plumbing.H
 	})
 }
 
+// rescan emits blob id again, for path p (see Source.rescanAt), under
+// its own key: scanned whole, through the prefetch stream like any blob
+// (read on demand, 56 copies on gitleaks' history cost 9% more time).
+func (o *objectEmitter) rescan(id plumbing.Hash, p string, commit plumbing.Hash) error {
+	onDemand := func() error {
+		it := o.s.blobItem(o.b, id, p, commit)
+		it.Key = rescanKey(id, p)
+		return o.emit(it)
+	}
+	pf := o.prefetch(p)
+	if pf == nil {
+		return onDemand()
+	}
+	return pf.request(id, func(f fetched) error {
+		if f.err != nil || f.big || f.typ != "blob" {
+			pf.bufs.put(f.data)
+			return onDemand()
+		}
+		it := o.s.memBlobItem(id, p, f.data)
+		it.Key = rescanKey(id, p)
+		open, data := it.Open, f.data
+		it.Open = func(ctx context.Context) (io.ReadCloser, error) {
+			rc, err := open(ctx)
+			if err != nil {
+				return nil, err
+			}
+			return &onClose{rc, func() { pf.bufs.put(data) }}, nil
+		}
+		return o.emit(it)
+	})
+}
+
 func (o *objectEmitter) message(id plumbing.Hash) error {
 	if o.prefetch("") == nil {
 		return o.emit(o.s.messageItem(o.b, id))

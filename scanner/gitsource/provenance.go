@@ -229,8 +229,21 @@ func (s *Source) finalizeOwn(ctx context.Context, fs []fref) ([]scanner.Finding,
 			add(g, candidate{r: r, isMsg: true, cidx: ci, in: intro{commit: ci, path: MessageFile}})
 			continue
 		}
-		id := plumbing.NewHash(k)
+		id, at := splitItemKey(k)
+		// A blob scanned again for another class of path (rescanAt):
+		// each scan's findings stand for the introductions at paths of
+		// the class it was scanned for.
+		class, byClass := "", len(s.rescanned[id]) > 0
+		if byClass {
+			if at == "" && len(s.blobs[id]) > 0 {
+				at = s.blobs[id][0].path
+			}
+			class = s.classOf(at)
+		}
 		for _, in := range s.blobs[id] {
+			if byClass && s.classOf(in.path) != class {
+				continue
+			}
 			if (s.rangeSet || s.staged) && len(in.pre) > 0 {
 				dup, err := pre.contains(ctx, in.pre, f.Secret)
 				if err != nil {

@@ -59,6 +59,7 @@ func (s *Source) submoduleItems(ctx context.Context, b backend, emit func(scanne
 		o := s.opts
 		o.Path, o.Range, o.SinceCommit, o.Branch, o.Refs, o.Staged = dir, "", "", "", nil, false
 		sub := &subSource{src: New(o), prefix: p + "/"}
+		sub.src.pathClass = s.pathClass
 		i := len(s.subs)
 		s.subs = append(s.subs, sub)
 		err := sub.src.Items(ctx, func(it scanner.Item) error {

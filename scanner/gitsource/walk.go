@@ -113,6 +113,12 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 				if err := ob.blob(ch.blob, p, c.id, firstPre(ch.pre)); err != nil {
 					return err
 				}
+			} else if s.rescanAt(ch.blob, prev[0].path, p) {
+				// Copied out of an allowlisted directory, say: what the
+				// engine finds there is not what it found at first.
+				if err := ob.rescan(ch.blob, p, c.id); err != nil {
+					return err
+				}
 			}
 		}
 		return nil
