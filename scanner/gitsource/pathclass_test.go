@@ -62,3 +62,29 @@ func TestRescanForPathClass(t *testing.T) {
 		t.Errorf("no allowlist: %s with %d other locations, want vendor/lib/a.env with 2", f.File, f.OtherLocations)
 	}
 }
+
+// The same for what is staged: a fixture copied out of an allowlisted
+// directory in the commit being made is reported at its new path.
+func TestRescanStagedForPathClass(t *testing.T) {
+	r := newRepo(t)
+	tok := token("staged-fixture")
+	content := "GITHUB_TOKEN=" + tok + "\n"
+	r.commit("initial", map[string]string{"README.md": "x\n"})
+	r.write("vendor/lib/a.env", content)
+	r.write("x/a.env", content) // listed after vendor/
+	r.git("add", ".")
+	al := &rules.Allowlist{Paths: []string{"vendor/**"}}
+	if err := al.Compile(); err != nil {
+		t.Fatal(err)
+	}
+	for _, backend := range backends {
+		res, err := scanWith(t, Options{Path: r.dir, Backend: backend, Staged: true}, scanner.Options{Allowlist: al})
+		if err != nil {
+			t.Fatal(err)
+		}
+		f, ok := bySecret(t, res.Findings)[tok]
+		if !ok || f.File != "x/a.env" {
+			t.Errorf("%s: staged copy reported as %+v (found %v), want x/a.env", backend, f.File, ok)
+		}
+	}
+}

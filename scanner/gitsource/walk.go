@@ -486,6 +486,11 @@ func (s *Source) stagedItems(ctx context.Context, b backend, emit func(scanner.I
 				ob.finish()
 				return err
 			}
+		} else if s.rescanAt(ch.blob, prev[0].path, p) {
+			if err := ob.rescan(ch.blob, p, plumbing.ZeroHash); err != nil {
+				ob.finish()
+				return err
+			}
 		}
 	}
 	return ob.finish()
