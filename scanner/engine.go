@@ -104,7 +104,7 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 	e := &Engine{rules: set.Rules, opts: opts, noise: noise, byID: map[string]*rules.Rule{}, memo: newRegionMemo()}
 	for ri, r := range set.Rules {
 		e.byID[r.ID] = r
-		if r.Allowlist.HasPaths() {
+		if len(r.Allowlist.Paths) > 0 { // not HasPaths: that compiles every allowlist
 			e.pathRules = append(e.pathRules, ri)
 		}
 	}

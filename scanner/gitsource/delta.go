@@ -341,13 +341,14 @@ type aligner struct {
 	stamps []uint32
 	gen    uint32
 
-	pairs  [][2]int32
-	matchA []int32
-	usedA  []bool
-	tails  []int
-	prev   []int
-	runs   []lineRun
-	starts []int32
+	pairs   [][2]int32
+	anchors [][2]int32
+	matchA  []int32
+	usedA   []bool
+	tails   []int
+	prev    []int
+	runs    []lineRun
+	starts  []int32
 }
 
 type occ struct {
@@ -522,7 +523,8 @@ func (al *aligner) lis(pairs [][2]int32) [][2]int32 {
 		}
 	}
 	al.tails, al.prev = tails, prev
-	out := make([][2]int32, len(tails))
+	out := grow(al.anchors, len(tails)) // valid until al's next use
+	al.anchors = out
 	for i, k := len(tails)-1, tails[len(tails)-1]; i >= 0; i, k = i-1, prev[k] {
 		out[i] = pairs[k]
 	}
