@@ -640,7 +640,7 @@ func (c *catFile) request(id plumbing.Hash) (typ string, size int64, err error) 
 	}
 	if !ok {
 		c.bad = true
-		return "", 0, fmt.Errorf("git cat-file: unexpected header %q", bytes.TrimSpace(line))
+		return "", 0, fmt.Errorf("git cat-file: unexpected header %s", quoteHeader(line))
 	}
 	return h.typ, h.size, nil
 }

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os/exec"
+	"strconv"
 	"sync"
 
 	"github.com/go-git/go-git/v5/plumbing"
@@ -161,7 +162,7 @@ func (p *prefetcher) next(id plumbing.Hash) fetched {
 		return fetched{err: plumbing.ErrObjectNotFound}
 	}
 	if !ok || !h.is(id) {
-		return fetched{err: fmt.Errorf("git cat-file: unexpected header %q for %s", bytes.TrimSpace(line), id)}
+		return fetched{err: fmt.Errorf("git cat-file: unexpected header %s for %s", quoteHeader(line), id)}
 	}
 	size := h.size
 	if size > inMemoryMax {
@@ -230,6 +231,28 @@ func parseBatchHeader(line []byte) (batchHeader, bool) {
 		h.typ = string(typ)
 	}
 	return h, true
+}
+
+// quoteHeader quotes a line read where a header was due, for an error:
+// a stream out of step may hand over a line of some blob instead, which
+// can hold a secret, so only a line that starts like a header (an object
+// id) is shown.
+func quoteHeader(line []byte) string {
+	line = bytes.TrimSpace(line)
+	oid, _, _ := bytes.Cut(line, []byte{' '})
+	if (len(oid) == 40 || len(oid) == 64) && isHex(oid) && len(line) <= 100 {
+		return strconv.Quote(string(line))
+	}
+	return fmt.Sprintf("(%d bytes, not shown)", len(line))
+}
+
+func isHex(b []byte) bool {
+	for _, c := range b {
+		if !('0' <= c && c <= '9' || 'a' <= c && c <= 'f') {
+			return false
+		}
+	}
+	return true
 }
 
 // is reports whether the header names id.

@@ -57,3 +57,18 @@ func TestParseBatchHeaderAllocs(t *testing.T) {
 		t.Errorf("%v allocations per header, want 0", n)
 	}
 }
+
+// A line read out of step is not a header and may be a blob's content:
+// an error shows only its length then.
+func TestQuoteHeader(t *testing.T) {
+	tests := []struct{ line, want string }{
+		{"0123456789abcdef0123456789abcdef01234567 blob x\n", `"0123456789abcdef0123456789abcdef01234567 blob x"`},
+		{"AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n", "(62 bytes, not shown)"},
+		{"0123456789abcdef0123456789abcdef0123456Z blob 1\n", "(47 bytes, not shown)"},
+	}
+	for _, tt := range tests {
+		if got := quoteHeader([]byte(tt.line)); got != tt.want {
+			t.Errorf("quoteHeader(%q) = %s, want %s", tt.line, got, tt.want)
+		}
+	}
+}
