@@ -42,6 +42,10 @@ type Scanner struct {
 	// Prepare readies the rules on a spare core until the first item
 	// reaches a worker (Engine.Prepare), for sources slow to yield it.
 	Prepare bool
+	// Scanned, if set, is called once every item has been scanned and
+	// before the source's Finalize: the parallel part of the scan is
+	// over (the CLI lowers the GC target for the one-core rest).
+	Scanned func()
 }
 
 // Run scans every item the source yields. Problems with single items are
@@ -148,6 +152,9 @@ func (s *Scanner) Run(ctx context.Context, src Source) (*Result, error) {
 	}
 	if poolErr != nil {
 		return res, poolErr
+	}
+	if s.Scanned != nil {
+		s.Scanned()
 	}
 	if f, ok := src.(Finalizer); ok {
 		fs, err := f.Finalize(ctx, res.Findings)

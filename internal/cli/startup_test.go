@@ -89,3 +89,39 @@ func TestScanTreeLikeFullTree(t *testing.T) {
 		}
 	}
 }
+
+// TestFinishScanGC checks that the end of a scan runs at
+// finishGCPercent only when the command went back to the default GOGC
+// (not with GOGC set by the user, not for a --staged scan), and that
+// the value comes back after it and after Run.
+func TestFinishScanGC(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	for _, c := range []struct {
+		finish bool
+		during int
+	}{{true, finishGCPercent}, {false, 100}} {
+		restore := (&env{finishGC: c.finish}).finishScanGC()
+		got := debug.SetGCPercent(-1)
+		debug.SetGCPercent(got)
+		if got != c.during {
+			t.Errorf("finishGC %v: GOGC %d during the finish, want %d", c.finish, got, c.during)
+		}
+		restore()
+		if got := debug.SetGCPercent(100); got != 100 {
+			t.Errorf("finishGC %v: GOGC %d after restore, want 100", c.finish, got)
+		}
+	}
+	// A whole scan through Run: the default comes back.
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.env"), []byte("T="+ghToken(3)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("GOGC", "")
+	if code := Run(context.Background(), []string{"scan", "dir", "--no-progress", dir}, nil, io.Discard, io.Discard); code != ExitFindings {
+		t.Fatalf("scan dir exit %d, want %d", code, ExitFindings)
+	}
+	if got := debug.SetGCPercent(100); got != 100 {
+		t.Errorf("after a scan, GOGC is %d, want 100 back", got)
+	}
+}
