@@ -44,7 +44,7 @@ type Scanner struct {
 	Prepare bool
 	// Scanned, if set, is called once every item has been scanned and
 	// before the source's Finalize: the parallel part of the scan is
-	// over (the CLI lowers the GC target for the one-core rest).
+	// over (the CLI collects the scan's garbage there).
 	Scanned func()
 }
 

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"runtime"
 	"runtime/debug"
 	"time"
 
@@ -46,8 +47,8 @@ type env struct {
 	// now is the clock ages and report times are measured with.
 	now func() time.Time
 	// startGC is set when Run raised GOGC for start-up (see Run);
-	// finishGC when the command then went back to the default and may
-	// lower it for the end of a scan (finishScanGC).
+	// finishGC when the command then went back to the default (see
+	// collectAfterScan).
 	startGC, finishGC bool
 }
 
@@ -76,23 +77,20 @@ func Run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // known, and for a git --staged scan throughout.
 const startGCPercent = 400
 
-// finishGCPercent is the GOGC for the end of a scan, once its workers
-// are done: Finalize (a history's provenance) and the report run on one
-// core, and the scan's caches have just become garbage. At the default,
-// the heap grew past the scan's own peak there (+4-7 MB on gitleaks'
-// history); a low target spends the idle core on collecting instead.
-// There, in interleaved runs: peak RSS 103 -> 96-97 MB, wall +0-3%,
-// CPU +3-5%; a target of 40 saved 4 MB at +1% CPU (BENCHMARKS.md).
-const finishGCPercent = 20
-
-// finishScanGC lowers GOGC to finishGCPercent if the user did not set
-// GOGC and the command runs at the default; restore puts it back.
-func (e *env) finishScanGC() (restore func()) {
-	if !e.finishGC {
-		return func() {}
+// collectAfterScan runs one garbage collection once a scan's workers
+// are done, if the user did not set GOGC. Then the heap holds the
+// scan's garbage and its caches, and the collector's target is twice
+// what its last cycle found live; Finalize (a history's provenance,
+// ~24 MB allocated on gitleaks' history) and the report, on one core,
+// grew the heap past the scan's own peak (+4-7 MB). After one cycle
+// with the workers gone they fit in the memory the scan already holds.
+// On gitleaks' history, 11 interleaved runs each: peak RSS 103-104 ->
+// 98-99 MB at +0-2% wall time and no more CPU; running the end at
+// GOGC=20 instead saved 1 MB more for +5% (BENCHMARKS.md).
+func (e *env) collectAfterScan() {
+	if e.finishGC {
+		runtime.GC()
 	}
-	old := debug.SetGCPercent(finishGCPercent)
-	return func() { debug.SetGCPercent(old) }
 }
 
 // keepStartGC reports whether cmd runs with startGCPercent: only a git

@@ -227,9 +227,7 @@ func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src sca
 	start := time.Now()
 	prog := newProgress(ctx, e.stderr, sf.noProgress, src)
 	s := &scanner.Scanner{Engine: setup.engine, Workers: sf.workers, Log: e.log, Progress: prog, Prepare: sf.prepareRules}
-	restoreGC := func() {}
-	defer func() { restoreGC() }()
-	s.Scanned = func() { restoreGC = e.finishScanGC() }
+	s.Scanned = e.collectAfterScan
 	res, err := s.Run(ctx, src)
 	prog.Done()
 	if err != nil {

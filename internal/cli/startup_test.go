@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"runtime/metrics"
 	"strings"
 	"testing"
 )
@@ -90,38 +91,43 @@ func TestScanTreeLikeFullTree(t *testing.T) {
 	}
 }
 
-// TestFinishScanGC checks that the end of a scan runs at
-// finishGCPercent only when the command went back to the default GOGC
-// (not with GOGC set by the user, not for a --staged scan), and that
-// the value comes back after it and after Run.
-func TestFinishScanGC(t *testing.T) {
-	prev := debug.SetGCPercent(100)
-	defer debug.SetGCPercent(prev)
-	for _, c := range []struct {
-		finish bool
-		during int
-	}{{true, finishGCPercent}, {false, 100}} {
-		restore := (&env{finishGC: c.finish}).finishScanGC()
-		got := debug.SetGCPercent(-1)
-		debug.SetGCPercent(got)
-		if got != c.during {
-			t.Errorf("finishGC %v: GOGC %d during the finish, want %d", c.finish, got, c.during)
-		}
-		restore()
-		if got := debug.SetGCPercent(100); got != 100 {
-			t.Errorf("finishGC %v: GOGC %d after restore, want 100", c.finish, got)
+// TestCollectAfterScan checks that a scan collects once its workers are
+// done, only when the command went back to the default GOGC (not with
+// GOGC set by the user, not for a --staged scan), and leaves GOGC as it
+// was.
+func TestCollectAfterScan(t *testing.T) {
+	forced := func() uint64 {
+		s := []metrics.Sample{{Name: "/gc/cycles/forced:gc-cycles"}}
+		metrics.Read(s)
+		return s[0].Value.Uint64()
+	}
+	for _, finish := range []bool{true, false} {
+		before := forced()
+		(&env{finishGC: finish}).collectAfterScan()
+		if n := forced() - before; (n == 1) != finish {
+			t.Errorf("finishGC %v: %d forced collections", finish, n)
 		}
 	}
-	// A whole scan through Run: the default comes back.
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
 	dir := t.TempDir()
 	if err := os.WriteFile(filepath.Join(dir, "a.env"), []byte("T="+ghToken(3)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	t.Setenv("GOGC", "")
-	if code := Run(context.Background(), []string{"scan", "dir", "--no-progress", dir}, nil, io.Discard, io.Discard); code != ExitFindings {
-		t.Fatalf("scan dir exit %d, want %d", code, ExitFindings)
-	}
-	if got := debug.SetGCPercent(100); got != 100 {
-		t.Errorf("after a scan, GOGC is %d, want 100 back", got)
+	for _, c := range []struct {
+		gogc   string
+		forced bool
+	}{{"", true}, {"100", false}} {
+		t.Setenv("GOGC", c.gogc)
+		before := forced()
+		if code := Run(context.Background(), []string{"scan", "dir", "--no-progress", dir}, nil, io.Discard, io.Discard); code != ExitFindings {
+			t.Fatalf("scan dir exit %d, want %d", code, ExitFindings)
+		}
+		if n := forced() - before; (n >= 1) != c.forced {
+			t.Errorf("GOGC=%q: %d forced collections in a scan", c.gogc, n)
+		}
+		if got := debug.SetGCPercent(100); got != 100 {
+			t.Errorf("GOGC=%q: after a scan GOGC is %d, want 100", c.gogc, got)
+		}
 	}
 }
