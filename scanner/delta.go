@@ -53,6 +53,10 @@ type Delta struct {
 	// not: content of several windows, binary content). The slice is the
 	// engine's and valid only during the call.
 	OnHits func(hits []Hit)
+	// OnDone, when set, is called once Scanner.Run has scanned the item,
+	// with the number of findings the scan gave (-1 if it failed), from
+	// the goroutine that scanned it.
+	OnDone func(findings int)
 }
 
 // Hit is an occurrence of prefilter keyword KW (an index into the

@@ -91,6 +91,13 @@ func (s *Scanner) Run(ctx context.Context, src Source) (*Result, error) {
 					w = s.Engine.NewWorker()
 				}
 				nBytes.Add(n)
+				if d := it.Delta; d != nil && d.OnDone != nil {
+					found := len(fs)
+					if err != nil {
+						found = -1
+					}
+					d.OnDone(found)
+				}
 				if s.Progress != nil {
 					s.Progress.Add(1, n)
 				}

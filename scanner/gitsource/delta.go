@@ -62,6 +62,10 @@ type blobLines struct {
 	// cache's budget.
 	hits  atomic.Pointer[[]lineHit]
 	nHits int
+	// clean is set once the version's scan is over when neither it nor
+	// any version it is a delta of gave a finding: the versions made
+	// from it then inherit nothing (see deltaItem).
+	clean atomic.Bool
 	// least recently used list
 	prev, next *blobLines
 }

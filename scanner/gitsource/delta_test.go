@@ -3,6 +3,7 @@ package gitsource
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/x509"
@@ -491,4 +492,60 @@ func TestCarryHits(t *testing.T) {
 func (c *lineCache) hashLines(data []byte) []uint64 {
 	h, _ := c.hashLinesStarts(data, false)
 	return h
+}
+
+// A delta version whose scan found nothing, made from a base that has
+// and inherits nothing, leaves no record for Finalize (it has nothing to
+// carry over); the others keep theirs, and the report is the full-blob
+// scan's.
+func TestCleanDeltaRecordsDropped(t *testing.T) {
+	r := newRepo(t)
+	// Tokens go first and edits at the end, out of the engine's reach
+	// around them: the versions after a token's inherit it.
+	lines := func(f string, n int, extra string) string {
+		var b strings.Builder
+		b.WriteString(extra)
+		for i := 0; i < n; i++ {
+			fmt.Fprintf(&b, "line %d of %s, some ordinary text\n", i, f)
+		}
+		return b.String()
+	}
+	tokB, tokC := token("clean-b"), token("clean-c")
+	r.commit("one", map[string]string{"a.txt": lines("a", 30, ""), "b.txt": lines("b", 30, "t = "+tokB+"\n"), "c.txt": lines("c", 30, "")})
+	r.commit("two", map[string]string{"a.txt": lines("a", 31, ""), "b.txt": lines("b", 31, "t = "+tokB+"\n"), "c.txt": lines("c", 30, "t = "+tokC+"\n")})
+	r.commit("three", map[string]string{"a.txt": lines("a", 32, ""), "b.txt": lines("b", 32, "t = "+tokB+"\n"), "c.txt": lines("c", 31, "t = "+tokC+"\n")})
+	r.commit("four", map[string]string{"a.txt": lines("a", 33, "")})
+	// One worker: every base is scanned before the versions made from it
+	// (with more, a base still being scanned counts as not clean).
+	src := New(Options{Path: r.dir, Backend: BackendGit})
+	defer src.Close()
+	s := &scanner.Scanner{Engine: engine(t, scanner.Options{}), Workers: 1}
+	res, err := s.Run(context.Background(), src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := src.Stats().DeltaBlobs; got != 7 {
+		t.Fatalf("%d delta versions, want 7 (a: 3, b: 2, c: 2)", got)
+	}
+	// a.txt's three are clean; b's inherit a token, c's second version
+	// found one and its third inherits it.
+	if len(src.deltas) != 4 || len(src.deltaOrder) != 7 {
+		t.Errorf("%d delta records kept of %d, want 4 of 7", len(src.deltas), len(src.deltaOrder))
+	}
+	full := mustScan(t, Options{Path: r.dir, Backend: BackendGit, FullBlobs: true})
+	type key struct {
+		rule, secret, commit, file string
+		line, others, containing   int
+		atHead                     bool
+	}
+	set := func(fs []scanner.Finding) map[key]bool {
+		m := map[key]bool{}
+		for _, f := range fs {
+			m[key{f.RuleID, f.Secret, f.Commit, f.File, f.Line, f.OtherLocations, f.CommitsContaining, f.PresentAtHead != nil && *f.PresentAtHead}] = true
+		}
+		return m
+	}
+	if got, want := set(res.Findings), set(full.Findings); !reflect.DeepEqual(got, want) || len(want) != 2 {
+		t.Errorf("delta scan %v, full-blob scan %v (want the two tokens)", got, want)
+	}
 }

@@ -247,11 +247,26 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	lc.put(own)
 	if bl == nil {
 		// Scanned whole; its keyword hits serve the versions made from it.
-		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, data, h) }}
+		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, data, h) },
+			OnDone: func(n int) { own.clean.Store(n == 0) }}
 		return nil
 	}
 	bd := &blobDelta{base: base}
 	bd.d.OnHits = func(h []scanner.Hit) { lc.setHits(own, data, h) }
+	bd.d.OnDone = func(n int) {
+		bd.d.OnDone = nil
+		if n != 0 || !bl.clean.Load() {
+			return
+		}
+		// Nothing to inherit, nothing found: Finalize has no use for
+		// the version's record (its runs and rescanned ranges were ~3
+		// MB of the live heap on gitleaks' history). A base whose scan
+		// is not over yet counts as not clean.
+		own.clean.Store(true)
+		s.deltaMu.Lock()
+		delete(s.deltas, id)
+		s.deltaMu.Unlock()
+	}
 	s.deltaMu.Lock()
 	s.deltas[id] = bd
 	s.deltaOrder = append(s.deltaOrder, id)

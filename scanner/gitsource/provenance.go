@@ -134,6 +134,9 @@ func (s *Source) inheritFindings(fs []scanner.Finding) []fref {
 	}
 	for _, id := range s.deltaOrder {
 		bd := s.deltas[id]
+		if bd == nil {
+			continue // clean, its base too (deltaItem)
+		}
 		base := byBlob[bd.base.String()]
 		if len(base) == 0 {
 			continue
