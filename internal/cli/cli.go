@@ -84,9 +84,10 @@ const startGCPercent = 400
 // ~24 MB allocated on gitleaks' history) and the report, on one core,
 // grew the heap past the scan's own peak (+4-7 MB). After one cycle
 // with the workers gone they fit in the memory the scan already holds.
-// On gitleaks' history, 11 interleaved runs each: peak RSS 103-104 ->
-// 98-99 MB at +0-2% wall time and no more CPU; running the end at
-// GOGC=20 instead saved 1 MB more for +5% (BENCHMARKS.md).
+// On gitleaks' history: peak RSS -5 MB in two sets of 11 interleaved
+// runs, no clear change in a third where the scan's own peak was the
+// higher one, and no cost in wall or CPU time measured; running the end
+// at GOGC=20 instead cost +5% wall (BENCHMARKS.md).
 func (e *env) collectAfterScan() {
 	if e.finishGC {
 		runtime.GC()
