@@ -447,7 +447,8 @@ func TestCarryHits(t *testing.T) {
 	bl := &blobLines{id: plumbing.Hash{1}, path: "f", hashes: c.hashLines(base)}
 	c.put(bl)
 	hits := []scanner.Hit{{Pos: 3, KW: 0}, {Pos: 13, KW: 0}, {Pos: 17, KW: 1}}
-	c.setHits(bl, base, hits)
+	_, bst := c.hashLinesStarts(base)
+	c.setHits(bl, bst, hits)
 	got := *bl.hits.Load()
 	if want := []lineHit{{0, 3, 0}, {2, 3, 0}, {2, 7, 1}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("line hits %v, want %v", got, want)
@@ -482,7 +483,8 @@ func TestCarryHits(t *testing.T) {
 	c.max = 1
 	c.put(&blobLines{id: plumbing.Hash{2}, path: "f", hashes: c.hashLines([]byte("x\n"))})
 	gone := &blobLines{id: plumbing.Hash{3}, path: "f", hashes: hb}
-	c.setHits(gone, data, hits)
+	_, dst := c.hashLinesStarts(data)
+	c.setHits(gone, dst, hits)
 	if gone.hits.Load() != nil {
 		t.Error("hits stored for a version not in the cache")
 	}
@@ -490,7 +492,7 @@ func TestCarryHits(t *testing.T) {
 
 // hashLines is hashLinesStarts without the starts.
 func (c *lineCache) hashLines(data []byte) []uint64 {
-	h, _ := c.hashLinesStarts(data, false)
+	h, _ := c.hashLinesStarts(data)
 	return h
 }
 

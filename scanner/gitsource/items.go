@@ -242,17 +242,17 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	if !base.IsZero() {
 		bl = lc.get(p, base)
 	}
-	hb, starts := lc.hashLinesStarts(data, bl != nil)
+	hb, starts := lc.hashLinesStarts(data)
 	own := &blobLines{id: id, path: p, hashes: hb}
 	lc.put(own)
 	if bl == nil {
 		// Scanned whole; its keyword hits serve the versions made from it.
-		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, data, h) },
+		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, starts, h) },
 			OnDone: func(n int) { own.clean.Store(n == 0) }}
-		return nil
+		return func() { lc.putStarts(starts) }
 	}
 	bd := &blobDelta{base: base}
-	bd.d.OnHits = func(h []scanner.Hit) { lc.setHits(own, data, h) }
+	bd.d.OnHits = func(h []scanner.Hit) { lc.setHits(own, starts, h) }
 	bd.d.OnDone = func(n int) {
 		bd.d.OnDone = nil
 		if n != 0 || !bl.clean.Load() {
