@@ -324,6 +324,7 @@ func TestDeltaMatchesFullBlobsRealHistory(t *testing.T) {
 		t.Fatalf("cloning %s: %v\n%s", bundle, err, out)
 	}
 	fs, deltas := compareDeltaAndFull(t, dir)
+	t.Logf("%d findings, %d blob versions scanned as deltas", len(fs), deltas)
 	if len(fs) < 100 || deltas < 1000 {
 		t.Errorf("%d findings, %d delta blobs: want a real history's worth", len(fs), deltas)
 	}
@@ -359,32 +360,149 @@ func TestDeltaMatchesFullBlobsRealHistory(t *testing.T) {
 }
 
 // The cache keeps versions by id, under the path they were scanned at,
-// and drops the least recently used past its line budget.
+// and drops the least recently used past its budget.
 func TestLineCache(t *testing.T) {
 	c := newLineCache()
-	c.max = 6 // lines: three two-line versions
+	c.max = 6 // words: three two-line versions
 	id := func(n byte) plumbing.Hash { return plumbing.Hash{n} }
-	put := func(p string, n byte) { c.put(&blobLines{id: id(n), path: p, hashes: c.hashLines([]byte("x\ny\n"))}) }
+	put := func(p string, n byte) { c.put(&blobLines{id: id(n), path: p}, c.hashLines([]byte("x\ny\n"))) }
+	get := func(p string, n byte) bool { bl, _ := c.get(p, id(n), nil); return bl != nil }
 	put("a", 1)
 	put("a", 2)
 	put("b", 3)
-	c.get("a", id(1)) // used: 2 is now the least recently used
+	get("a", 1) // used: 2 is now the least recently used
 	put("a", 4)
 	cases := []struct {
 		path string
 		id   byte
 		hit  bool
 	}{{"a", 4, true}, {"a", 1, true}, {"a", 2, false}, {"b", 3, true}, {"a", 3, false}, {"b", 4, false}, {"c", 3, false}}
+	// Looked up without get: a get may write the entry again, which
+	// takes ring space too.
+	held := func(p string, n byte) bool { bl := c.m[id(n)]; return bl != nil && bl.path == p }
 	for _, k := range cases {
-		if got := c.get(k.path, id(k.id)) != nil; got != k.hit {
+		if got := held(k.path, k.id); got != k.hit {
 			t.Errorf("get(%s, %d) hit %v, want %v", k.path, k.id, got, k.hit)
 		}
+	}
+	if !get("a", 4) || get("a", 2) || get("c", 3) {
+		t.Error("get disagrees with what the cache holds")
 	}
 	if c.lines != 6 || len(c.m) != 3 {
 		t.Errorf("%d lines in %d versions held, want 6 in 3", c.lines, len(c.m))
 	}
 	if h := c.hashLines([]byte("x\nx")); len(h) != 2 || h[0] == h[1] {
 		t.Errorf("a last line without newline must hash differently: %v", h)
+	}
+}
+
+// Many versions of many sizes through a small ring, used and re-used in
+// random order: every version the cache still holds gives back exactly
+// the hashes and hits it was given, whatever was written, dropped or
+// moved since; the budget never holds more than the ring.
+func TestLineCacheRing(t *testing.T) {
+	c := newLineCache()
+	c.max = 1000
+	r := rand.New(rand.NewPCG(3, 4))
+	type version struct {
+		hashes []uint64
+		hits   []lineHit
+		bl     *blobLines
+	}
+	var all []*version
+	for round := 0; round < 5000; round++ {
+		switch {
+		case round%3 != 0 || len(all) == 0: // a new version
+			v := &version{hashes: make([]uint64, 1+r.IntN(400))}
+			for i := range v.hashes {
+				v.hashes[i] = r.Uint64()
+			}
+			v.bl = &blobLines{id: plumbing.Hash{byte(round), byte(round >> 8), 7}, path: "p"}
+			c.put(v.bl, v.hashes)
+			all = append(all, v)
+		default: // an older one used as a base, its scan's hits stored
+			v := all[r.IntN(len(all))]
+			bl, got := c.get("p", v.bl.id, nil)
+			if bl == nil {
+				continue
+			}
+			if !slices.Equal(got, v.hashes) {
+				t.Fatalf("round %d: version %x gives back other hashes", round, v.bl.id[:2])
+			}
+			if v.hits == nil && r.IntN(2) == 0 {
+				starts := []int32{}
+				for i := range v.hashes {
+					starts = append(starts, int32(10*i))
+				}
+				starts = append(starts, int32(10*len(v.hashes)))
+				var hits []scanner.Hit
+				for i := 0; i < r.IntN(50); i++ {
+					hits = append(hits, scanner.Hit{Pos: int32(i * 10 * len(v.hashes) / 50), KW: int32(r.IntN(500))})
+				}
+				c.setHits(bl, starts, hits)
+				if bl.hasHits {
+					for _, h := range hits {
+						v.hits = append(v.hits, lineHit{h.Pos / 10, h.Pos % 10, h.KW})
+					}
+					if v.hits == nil {
+						v.hits = []lineHit{}
+					}
+				}
+			}
+			// The hits come back moved along an identity alignment.
+			if v.hits != nil {
+				st := make([]int32, len(v.hashes)+1)
+				for i := range st {
+					st[i] = int32(10 * i)
+				}
+				want := carryHits(nil, v.hits, []lineRun{{0, 0, int32(len(v.hashes))}}, st)
+				if got := c.carry(bl, nil, []lineRun{{0, 0, int32(len(v.hashes))}}, st); !slices.Equal(got, want) {
+					t.Fatalf("round %d: version %x carries %v, want %v", round, v.bl.id[:2], got, want)
+				}
+			}
+		}
+		if c.lines > c.max {
+			t.Fatalf("round %d: %d words held in a ring of %d", round, c.lines, c.max)
+		}
+		held := 0
+		for bl := c.head; bl != nil; bl = bl.next {
+			held += int(bl.n + bl.nHits)
+			if bl.next != nil && bl.next.at >= bl.at {
+				t.Fatalf("round %d: ring order broken", round)
+			}
+		}
+		if held != c.lines {
+			t.Fatalf("round %d: entries hold %d words, the count says %d", round, held, c.lines)
+		}
+	}
+	// Versions dropped: a get misses, their hits are not carried.
+	if bl, _ := c.get("p", all[0].bl.id, nil); bl != nil {
+		t.Error("the first version is still cached after 5,000 more")
+	}
+	if got := c.carry(all[0].bl, nil, nil, nil); got != nil {
+		t.Errorf("hits carried from a dropped version: %v", got)
+	}
+	// A version larger than half the ring is not cached.
+	big := &blobLines{id: plumbing.Hash{9, 9, 9}, path: "p"}
+	c.put(big, make([]uint64, c.max/2+1))
+	if bl, _ := c.get("p", big.id, nil); bl != nil {
+		t.Error("a version of over half the ring was cached")
+	}
+}
+
+// Hits pack into one word each and come back as they were; those that
+// do not fit say so.
+func TestPackHit(t *testing.T) {
+	for _, h := range []lineHit{{0, 0, 0}, {1<<21 - 1, 1<<21 - 1, 1<<22 - 1}, {5, 70000, 431}} {
+		v, ok := packHit(h)
+		if !ok || unpackHit(v) != h {
+			t.Errorf("%v: packed %v, back %v", h, ok, unpackHit(v))
+		}
+	}
+	for _, h := range []lineHit{{1 << 21, 0, 0}, {0, 1 << 21, 0}, {0, 0, 1 << 22}, {-1, 0, 0}} {
+		if _, ok := packHit(h); ok {
+			t.Errorf("%v packed", h)
+		}
 	}
 }
 
@@ -444,12 +562,16 @@ func TestScannedKeepsCoverage(t *testing.T) {
 func TestCarryHits(t *testing.T) {
 	c := newLineCache()
 	base := []byte("aa key\nbb\ncc key key\n")
-	bl := &blobLines{id: plumbing.Hash{1}, path: "f", hashes: c.hashLines(base)}
-	c.put(bl)
+	bl := &blobLines{id: plumbing.Hash{1}, path: "f"}
+	c.put(bl, c.hashLines(base))
 	hits := []scanner.Hit{{Pos: 3, KW: 0}, {Pos: 13, KW: 0}, {Pos: 17, KW: 1}}
 	_, bst := c.hashLinesStarts(base)
 	c.setHits(bl, bst, hits)
-	got := *bl.hits.Load()
+	ident := []lineRun{{0, 0, 3}}
+	if got, want := c.carry(bl, nil, ident, bst), hits; !reflect.DeepEqual(got, want) {
+		t.Fatalf("hits back along the identity %v, want %v", got, want)
+	}
+	got := c.scratch // carry's line hits
 	if want := []lineHit{{0, 3, 0}, {2, 3, 0}, {2, 7, 1}}; !reflect.DeepEqual(got, want) {
 		t.Fatalf("line hits %v, want %v", got, want)
 	}
@@ -459,11 +581,15 @@ func TestCarryHits(t *testing.T) {
 	// New version: a line inserted at the top, line 1 ("bb") changed.
 	data := []byte("new\naa key\nXX\ncc key key\n")
 	hb := c.hashLines(data)
+	_, ha := c.get("f", bl.id, nil)
 	al := new(aligner)
-	runs, _ := al.deltaSpans(data, al.alignLines(bl.hashes, hb), int32(len(bl.hashes)), int32(len(hb)))
+	runs, _ := al.deltaSpans(data, al.alignLines(ha, hb), int32(len(ha)), int32(len(hb)))
 	moved := carryHits(nil, got, runs, al.starts)
 	if want := []scanner.Hit{{Pos: 7, KW: 0}, {Pos: 17, KW: 0}, {Pos: 21, KW: 1}}; !reflect.DeepEqual(moved, want) {
 		t.Errorf("carried %v (runs %v), want %v", moved, runs, want)
+	}
+	if viaCache := c.carry(bl, nil, runs, al.starts); !reflect.DeepEqual(viaCache, moved) {
+		t.Errorf("carried from the cache %v, want %v", viaCache, moved)
 	}
 	// A recycled slice comes back holding only the new hits; an empty
 	// result is still not nil (nil: hits unknown).
@@ -480,12 +606,14 @@ func TestCarryHits(t *testing.T) {
 		}
 	}
 	// Once the version has left the cache, its hits are not stored.
-	c.max = 1
-	c.put(&blobLines{id: plumbing.Hash{2}, path: "f", hashes: c.hashLines([]byte("x\n"))})
-	gone := &blobLines{id: plumbing.Hash{3}, path: "f", hashes: hb}
+	c.max = 2
+	c.ring = nil // a new, smaller ring
+	c.m, c.head, c.tail, c.lines = map[plumbing.Hash]*blobLines{}, nil, nil, 0
+	c.put(&blobLines{id: plumbing.Hash{2}, path: "f"}, c.hashLines([]byte("x\n")))
+	gone := &blobLines{id: plumbing.Hash{3}, path: "f"}
 	_, dst := c.hashLinesStarts(data)
 	c.setHits(gone, dst, hits)
-	if gone.hits.Load() != nil {
+	if gone.hasHits || c.carry(gone, nil, runs, dst) != nil {
 		t.Error("hits stored for a version not in the cache")
 	}
 }

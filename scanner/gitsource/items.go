@@ -239,14 +239,17 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	}
 	lc := s.lines // Finalize drops s.lines; the items keep theirs
 	var bl *blobLines
+	var ha []uint64 // the base's line hashes, copied from the cache
 	if !base.IsZero() {
-		bl = lc.get(p, base)
+		bl, ha = lc.get(p, base, lc.getWords(0))
 	}
 	hb, starts := lc.hashLinesStarts(data)
-	own := &blobLines{id: id, path: p, hashes: hb}
-	lc.put(own)
+	own := &blobLines{id: id, path: p}
+	lc.put(own, hb)
 	if bl == nil {
 		// Scanned whole; its keyword hits serve the versions made from it.
+		lc.putWords(ha)
+		lc.putWords(hb)
 		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, starts, h) },
 			OnDone: func(n int) { own.clean.Store(n == 0) }}
 		return func() { lc.putStarts(starts) }
@@ -279,14 +282,12 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		if al == nil {
 			al = new(aligner)
 		}
-		bd.runs, bd.d.Unchanged = spansOf(al.alignLines(bl.hashes, hb), starts, int32(len(bl.hashes)), int32(len(hb)))
+		bd.runs, bd.d.Unchanged = spansOf(al.alignLines(ha, hb), starts, int32(len(ha)), int32(len(hb)))
 		s.aligners.Put(al)
 		bd.d.LineStarts = starts
-		// The base's hits, if its scan is done (else the engine
-		// searches near the edits).
-		if bh := bl.hits.Load(); bh != nil {
-			bd.d.BaseHits = carryHits(lc.getHits(), *bh, bd.runs, starts)
-		}
+		// The base's hits, if its scan is done and they are still
+		// cached (else the engine searches near the edits).
+		bd.d.BaseHits = lc.carry(bl, lc.getHits(), bd.runs, starts)
 		s.deltaBlobs.Add(1)
 		return open(ctx)
 	}
@@ -295,6 +296,8 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		lc.putHits(bd.d.BaseHits)
 		bd.d.BaseHits, bd.d.OnHits, bd.d.LineStarts = nil, nil, nil
 		lc.putStarts(starts)
+		lc.putWords(ha)
+		lc.putWords(hb)
 	}
 }
 

@@ -1,0 +1,369 @@
+package gitsource
+
+import (
+	"bytes"
+	"hash/maphash"
+	"runtime"
+	"sync"
+	"sync/atomic"
+
+	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/keytrail/keytrail/scanner"
+)
+
+// lineCacheMax bounds the words (line hashes and keyword hits, 8 bytes
+// each) kept for parent versions: 512K words, 4 MB. A version whose base
+// has left the cache is scanned whole (see deltaItem): on gitleaks'
+// history (7,529 delta versions) about 600 at 512K lines, 22 at 1M lines
+// (+7 MB peak RSS, 5% faster); on the 20,149-commit benchmark history
+// 39,536 of 50,124 at 512K, where growing the budget to 4M lines
+// (+15-20 MB) was slower.
+const lineCacheMax = 1 << 19
+
+// blobLines is one scanned text blob's entry in the line cache. Its words
+// live in the cache's ring; only the cache's methods, under its lock, read
+// or write them.
+type blobLines struct {
+	id   plumbing.Hash
+	path string // the path it was scanned under
+	n    int32  // lines
+	at   int64  // ring position of the line hashes
+	// The blob's keyword hits (see scanner.Hit), stored once its scan is
+	// done: the versions made from it carry those on lines they keep
+	// instead of searching them again. Written after the hashes, so they
+	// are valid while the hashes are.
+	hitsAt  int64
+	nHits   int32
+	hasHits bool
+	// clean is set once the version's scan is over when neither it nor
+	// any version it is a delta of gave a finding: the versions made
+	// from it then inherit nothing (see deltaItem).
+	clean atomic.Bool
+	// ring order: head newest
+	prev, next *blobLines
+}
+
+// lineHit is a keyword hit by line (0-based) and byte column, so that
+// it moves with its line.
+type lineHit struct{ line, col, kw int32 }
+
+// A lineHit packs into one ring word: blobs scanned as deltas are at most
+// 1 MiB, so line and column fit 21 bits; a hit that does not fit leaves
+// the blob's hits unknown (the engine searches them itself).
+const (
+	hitPosBits = 21
+	hitKWBits  = 64 - 2*hitPosBits
+)
+
+func packHit(h lineHit) (uint64, bool) {
+	if h.line < 0 || h.col < 0 || h.kw < 0 || h.line >= 1<<hitPosBits || h.col >= 1<<hitPosBits || h.kw >= 1<<hitKWBits {
+		return 0, false
+	}
+	return uint64(h.line)<<(hitPosBits+hitKWBits) | uint64(h.col)<<hitKWBits | uint64(h.kw), true
+}
+
+func unpackHit(v uint64) lineHit {
+	return lineHit{
+		line: int32(v >> (hitPosBits + hitKWBits)),
+		col:  int32(v >> hitKWBits & (1<<hitPosBits - 1)),
+		kw:   int32(v & (1<<hitKWBits - 1)),
+	}
+}
+
+// lineCache keeps the line hashes (and keyword hits) of the blob versions
+// read or used most recently, by blob id. A version's parent version is
+// usually one read or used as a base a short while before; on a history
+// with many branches editing one file (gitleaks' config, changed on most
+// branches) it is not always among the last two read at its path, which
+// is what an earlier per-path cache kept: there, 1,960 of 5,600 versions
+// with a known parent were scanned whole.
+//
+// The words are kept in one ring outside the Go heap (see offHeapWords),
+// written in turn: writing past the oldest entry drops it, and an entry
+// used while in the older half of the ring is written again at the head,
+// which keeps the versions in use as a least-recently-used cache would.
+// As slices on the heap, one per version, they were the largest part of
+// a history scan's live heap, and the garbage collector's goal is twice
+// that: on gitleaks' history they cost 4-6 MB of peak memory more than
+// the ring, and 20% of the bytes the scan allocated.
+type lineCache struct {
+	seed       maphash.Seed
+	mu         sync.Mutex
+	m          map[plumbing.Hash]*blobLines
+	head, tail *blobLines // newest, oldest
+	ring       []uint64   // max words, allocated on first write
+	pos        int64      // words written since the start, gaps included
+	lines      int        // words held by cached entries
+	max        int
+	scratch    []lineHit // carry's, under mu
+	starts     sync.Pool // *[]int32 (getStarts)
+	hits       sync.Pool // *[]scanner.Hit (getHits)
+	words      sync.Pool // *[]uint64 (getWords)
+}
+
+func newLineCache() *lineCache {
+	return &lineCache{seed: maphash.MakeSeed(), m: map[plumbing.Hash]*blobLines{}, max: lineCacheMax}
+}
+
+// write copies w into the ring at its head, first dropping the entries
+// it overwrites, and returns its position. An entry is contiguous: one
+// that would run past the ring's end starts again at its start. keep, if
+// not nil, is an entry the write must not drop: write then writes nothing
+// and returns -1.
+func (c *lineCache) write(w []uint64, keep *blobLines) int64 {
+	if c.ring == nil {
+		mem, free := offHeapWords(c.max)
+		c.ring = mem
+		runtime.AddCleanup(c, func(free func()) { free() }, free)
+	}
+	size := int64(len(c.ring))
+	at := c.pos
+	if off := at % size; off+int64(len(w)) > size {
+		at += size - off
+	}
+	limit := at + int64(len(w)) - size // entries starting before it are overwritten
+	if keep != nil && keep.at < limit {
+		return -1
+	}
+	for c.tail != nil && c.tail.at < limit {
+		old := c.tail
+		c.unlink(old)
+		delete(c.m, old.id)
+		c.lines -= int(old.n + old.nHits)
+	}
+	copy(c.ring[at%size:], w)
+	c.pos = at + int64(len(w))
+	return at
+}
+
+// fits says whether an entry of n words may be cached: at most half the
+// ring, so one large version does not empty it.
+func (c *lineCache) fits(n int) bool { return n <= c.max/2 }
+
+// put caches bl with the line hashes given (copied).
+func (c *lineCache) put(bl *blobLines, hashes []uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if old := c.m[bl.id]; old != nil || !c.fits(len(hashes)) {
+		return
+	}
+	bl.n = int32(len(hashes))
+	bl.at = c.write(hashes, nil)
+	c.m[bl.id] = bl
+	c.pushFront(bl)
+	c.lines += len(hashes)
+}
+
+// get returns blob id's entry, and its line hashes copied to dst[:0], if
+// it is cached and was scanned under p; nil otherwise.
+func (c *lineCache) get(p string, id plumbing.Hash, dst []uint64) (*blobLines, []uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	bl := c.m[id]
+	if bl == nil || bl.path != p {
+		return nil, dst
+	}
+	size := int64(len(c.ring))
+	dst = append(dst[:0], c.ring[bl.at%size:][:bl.n]...)
+	if c.pos-bl.at <= size/2 {
+		return bl, dst
+	}
+	// In the older half: written again at the head, hits with it.
+	var hits []uint64
+	if bl.hasHits {
+		hits = c.getWords(int(bl.nHits))
+		hits = append(hits, c.ring[bl.hitsAt%size:][:bl.nHits]...)
+		defer c.putWords(hits)
+	}
+	c.unlink(bl)
+	bl.at = c.write(dst, nil)
+	if bl.hasHits {
+		if at := c.write(hits, bl); at >= 0 {
+			bl.hitsAt = at
+		} else {
+			bl.hasHits, c.lines, bl.nHits = false, c.lines-int(bl.nHits), 0
+		}
+	}
+	c.pushFront(bl)
+	return bl, dst
+}
+
+// setHits stores bl's hits (from its scan of the content whose lines
+// start at starts, with its length last; see hashLinesStarts) while bl is
+// cached; nil hits (not known) store nothing. Hits are put on their
+// lines by walking starts: counting newlines up to each hit again was 3%
+// of a history scan's CPU.
+func (c *lineCache) setHits(bl *blobLines, starts []int32, hits []scanner.Hit) {
+	if hits == nil || len(starts) == 0 || !c.fits(len(hits)) {
+		return
+	}
+	packed := c.getWords(len(hits))
+	defer c.putWords(packed)
+	last := len(starts) - 2 // the last line
+	end := starts[last+1]
+	line := 0
+	for _, h := range hits {
+		p := min(max(h.Pos, 0), end)
+		if p < starts[line] { // out of order: not from the engine
+			line = 0
+		}
+		// Hits come in order, often more of them than lines: walking
+		// the starts along with them beat a binary search per hit.
+		for line < last && starts[line+1] <= p {
+			line++
+		}
+		v, ok := packHit(lineHit{int32(line), p - starts[line], h.KW})
+		if !ok {
+			return
+		}
+		packed = append(packed, v)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[bl.id] != bl || bl.hasHits {
+		return // left the cache already
+	}
+	at := c.write(packed, bl)
+	if at < 0 {
+		return // storing them would drop bl itself
+	}
+	bl.hitsAt, bl.nHits, bl.hasHits = at, int32(len(packed)), true
+	c.lines += len(packed)
+}
+
+// carry is carryHits with bl's stored hits, into dst; nil if they are
+// not known (not stored yet, or bl has left the cache).
+func (c *lineCache) carry(bl *blobLines, dst []scanner.Hit, runs []lineRun, starts []int32) []scanner.Hit {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[bl.id] != bl || !bl.hasHits {
+		return nil
+	}
+	size := int64(len(c.ring))
+	base := c.scratch[:0]
+	for _, v := range c.ring[bl.hitsAt%size:][:bl.nHits] {
+		base = append(base, unpackHit(v))
+	}
+	c.scratch = base
+	return carryHits(dst, base, runs, starts)
+}
+
+// carryHits moves base's hits on lines the runs keep to their offsets in
+// the new version, whose lines start at starts, appending them to dst[:0]
+// (never nil: nil says the hits are not known). runs are sorted, on both
+// sides.
+func carryHits(dst []scanner.Hit, base []lineHit, runs []lineRun, starts []int32) []scanner.Hit {
+	out := dst[:0]
+	if out == nil {
+		out = make([]scanner.Hit, 0, len(base))
+	}
+	i := 0
+	for _, r := range runs {
+		for i < len(base) && base[i].line < r.a {
+			i++
+		}
+		for ; i < len(base) && base[i].line < r.a+r.n; i++ {
+			h := base[i]
+			nb := r.b + h.line - r.a
+			out = append(out, scanner.Hit{Pos: starts[nb] + h.col, KW: h.kw})
+		}
+	}
+	return out
+}
+
+// hashLinesStarts hashes each line of data, its newline included, so a
+// last line without one differs from the same text with one. It also
+// returns where each line starts, and len(data) last, so that nothing
+// walks the lines again (deltaSpans, carryHits, setHits and the engine's
+// long-line check need them). Both are recycled (putWords, putStarts).
+func (c *lineCache) hashLinesStarts(data []byte) ([]uint64, []int32) {
+	st := c.getStarts(len(data)/32 + 2)
+	for off := 0; off < len(data); {
+		st = append(st, int32(off))
+		i := bytes.IndexByte(data[off:], '\n') + 1
+		if i == 0 {
+			i = len(data) - off
+		}
+		off += i
+	}
+	st = append(st, int32(len(data)))
+	out := c.getWords(len(st) - 1)[:len(st)-1]
+	for l := range out {
+		out[l] = maphash.Bytes(c.seed, data[st[l]:st[l+1]])
+	}
+	return out, st
+}
+
+// getWords returns an empty slice of capacity at least n, recycled;
+// putWords hands it back.
+func (c *lineCache) getWords(n int) []uint64 {
+	if p, ok := c.words.Get().(*[]uint64); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]uint64, 0, n)
+}
+
+func (c *lineCache) putWords(w []uint64) {
+	if cap(w) > 0 {
+		c.words.Put(&w)
+	}
+}
+
+// getStarts returns an empty slice of capacity at least n for line
+// starts, recycled from versions already scanned: fresh ones were a
+// third of the bytes hashing lines allocated.
+func (c *lineCache) getStarts(n int) []int32 {
+	if p, ok := c.starts.Get().(*[]int32); ok && cap(*p) >= n {
+		return (*p)[:0]
+	}
+	return make([]int32, 0, n)
+}
+
+// putStarts hands back a slice from getStarts that nothing uses any more.
+func (c *lineCache) putStarts(st []int32) {
+	if cap(st) > 0 {
+		c.starts.Put(&st)
+	}
+}
+
+// getHits returns an empty slice for a delta version's carried hits,
+// recycled from versions already scanned (they were 4% of the bytes a
+// history scan allocated); putHits hands it back.
+func (c *lineCache) getHits() []scanner.Hit {
+	if p, ok := c.hits.Get().(*[]scanner.Hit); ok {
+		return (*p)[:0]
+	}
+	return nil
+}
+
+func (c *lineCache) putHits(h []scanner.Hit) {
+	if cap(h) > 0 {
+		c.hits.Put(&h)
+	}
+}
+
+func (c *lineCache) unlink(bl *blobLines) {
+	if bl.prev != nil {
+		bl.prev.next = bl.next
+	} else {
+		c.head = bl.next
+	}
+	if bl.next != nil {
+		bl.next.prev = bl.prev
+	} else {
+		c.tail = bl.prev
+	}
+	bl.prev, bl.next = nil, nil
+}
+
+func (c *lineCache) pushFront(bl *blobLines) {
+	bl.next = c.head
+	if c.head != nil {
+		c.head.prev = bl
+	}
+	c.head = bl
+	if c.tail == nil {
+		c.tail = bl
+	}
+}
