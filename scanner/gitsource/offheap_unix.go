@@ -22,3 +22,12 @@ func offHeapWords(n int) ([]uint64, func()) {
 	}
 	return unsafe.Slice((*uint64)(unsafe.Pointer(&b[0])), n), func() { _ = syscall.Munmap(b) }
 }
+
+// offHeapBytes is offHeapWords for n bytes.
+func offHeapBytes(n int) ([]byte, func()) {
+	b, err := syscall.Mmap(-1, 0, n, syscall.PROT_READ|syscall.PROT_WRITE, syscall.MAP_PRIVATE|syscall.MAP_ANON)
+	if err != nil {
+		return make([]byte, n), func() {}
+	}
+	return b, func() { _ = syscall.Munmap(b) }
+}
