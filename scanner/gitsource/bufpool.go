@@ -1,102 +1,103 @@
 package gitsource
 
 import (
-	"math/bits"
 	"runtime"
 	"sync"
 )
 
-// bufPool recycles the buffers blob contents are read into, by power-of-two
-// size class up to inMemoryMax. A history scan reads every blob version
-// (124 MB on gitleaks' own history) into memory one after another; fresh
-// buffers for each made that a quarter of all allocation and set the
-// garbage collector's pace.
+// bufPool holds the buffers blob contents are read into. A history scan
+// reads every blob version (124 MB on gitleaks' own history) into memory
+// one after another, and the engine is done with each a little later, in
+// roughly the order they were read: so the buffers are cut in turn from
+// one ring outside the Go heap (offHeapBytes), and a buffer's space comes
+// back once it and every buffer cut before it have been handed back. A
+// buffer that does not fit (the ring full, or one larger than half of
+// it) comes from the heap.
 //
-// The buffers live outside the Go heap (offHeapBytes): in a sync.Pool they
-// were 3 MB of a history scan's live heap, which the collector's goal
-// doubles, and were dropped at each collection to be allocated again (16
-// MB a scan on gitleaks' history). A free list keeps up to bufPoolKeep
-// bytes of them; the rest are unmapped when handed back. What is still in
-// the free list is unmapped once the pool is no longer reachable.
+// Fresh heap buffers for each blob were a quarter of a history scan's
+// allocation and set the garbage collector's pace; pooled by size class
+// in a sync.Pool, they were ~3 MB of its live heap (which the collector's
+// goal doubles) and were dropped at each collection, 16 MB a scan to
+// allocate again on gitleaks' history; by size class outside the heap,
+// 7 MB were mapped. The blobs read but not yet scanned there peak at
+// 1.3-1.7 MB: bufRing bytes hold them.
 type bufPool struct {
 	mu   sync.Mutex
-	free *bufFree
+	ring *bufRing
 }
 
-type bufFree struct {
-	classes [bits.UintSize][][]byte
-	bytes   int
-	// what frees each buffer the pool made, by its first byte: a buffer
-	// not in it (not the pool's) is not pooled
-	made map[*byte]func()
+type bufRing struct {
+	mem  []byte
+	head int64  // bytes cut since the start, gaps included
+	cuts []span // buffers not yet handed back or not yet reclaimed, oldest first
 }
 
-const (
-	minBufClass = 12      // 4 KiB: smaller buffers are cheap to allocate
-	bufPoolKeep = 4 << 20 // bytes of free buffers kept
-)
+// span is a buffer cut from the ring: bytes [at, end) since the start.
+type span struct {
+	at, end int64
+	back    bool // handed back
+}
+
+const bufRingSize = 2 << 20
 
 // get returns a buffer of length n.
 func (p *bufPool) get(n int) []byte {
-	c := bits.Len(uint(n - 1))
-	if n <= 0 || c < minBufClass || n > inMemoryMax+1 {
+	if n <= 0 || n > bufRingSize/2 {
 		return make([]byte, n)
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if p.free == nil {
-		p.free = &bufFree{made: map[*byte]func(){}}
-		runtime.AddCleanup(p, (*bufFree).release, p.free)
+	if p.ring == nil {
+		mem, free := offHeapBytes(bufRingSize)
+		p.ring = &bufRing{mem: mem}
+		runtime.AddCleanup(p, func(free func()) { free() }, free)
 	}
-	f := p.free
-	if l := f.classes[c]; len(l) > 0 {
-		b := l[len(l)-1]
-		f.classes[c] = l[:len(l)-1]
-		f.bytes -= cap(b)
-		return b[:n]
+	r := p.ring
+	size := int64(len(r.mem))
+	at := r.head
+	if off := at % size; off+int64(n) > size {
+		at += size - off // a buffer does not wrap round
 	}
-	b, free := offHeapBytes(1 << c)
-	f.made[&b[0]] = free
-	return b[:n]
+	oldest := at
+	if len(r.cuts) > 0 {
+		oldest = r.cuts[0].at
+	}
+	if at+int64(n)-oldest > size {
+		return make([]byte, n) // would overwrite a buffer in use
+	}
+	r.head = at + int64(n)
+	r.cuts = append(r.cuts, span{at: at, end: at + int64(n)})
+	off := at % size
+	return r.mem[off : off+int64(n) : off+int64(n)]
 }
 
 // put hands b back; nothing may use it afterwards.
 func (p *bufPool) put(b []byte) {
-	if cap(b) < 1<<minBufClass || cap(b) > 2*(inMemoryMax+1) {
+	if cap(b) == 0 {
 		return
 	}
-	c := bits.Len(uint(cap(b) - 1))
-	if cap(b) != 1<<c {
-		return
-	}
-	b = b[:cap(b)]
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	f := p.free
-	if f == nil {
+	r := p.ring
+	if r == nil {
 		return
 	}
-	free, ok := f.made[&b[0]]
+	off, ok := offsetIn(r.mem, b)
 	if !ok {
-		return
+		return // from the heap
 	}
-	if f.bytes+cap(b) > bufPoolKeep {
-		delete(f.made, &b[0])
-		free()
-		return
-	}
-	f.classes[c] = append(f.classes[c], b)
-	f.bytes += cap(b)
-}
-
-// release frees the buffers in the free list. Buffers never handed back
-// stay mapped: something may still read them.
-func (f *bufFree) release() {
-	for c, l := range f.classes {
-		for _, b := range l {
-			f.made[&b[0]]()
+	size := int64(len(r.mem))
+	for i := range r.cuts {
+		if c := &r.cuts[i]; !c.back && c.at%size == off {
+			c.back = true
+			break
 		}
-		f.classes[c] = nil
 	}
-	f.bytes = 0
+	i := 0
+	for i < len(r.cuts) && r.cuts[i].back {
+		i++
+	}
+	if i > 0 {
+		r.cuts = append(r.cuts[:0], r.cuts[i:]...)
+	}
 }

@@ -1,6 +1,9 @@
 package gitsource
 
-import "testing"
+import (
+	"math/rand/v2"
+	"testing"
+)
 
 func TestBufPool(t *testing.T) {
 	var p bufPool
@@ -11,50 +14,76 @@ func TestBufPool(t *testing.T) {
 		}
 		p.put(b)
 		p.put(nil)
-		p.put(make([]byte, 5000)) // not a class size: dropped
+		p.put(make([]byte, 5000)) // not the pool's: ignored
 	}
-	// A recycled buffer comes back with the asked length, whatever it
-	// held before.
-	b := p.get(5000)
-	b[4999] = 'x'
+	if len(p.ring.cuts) != 0 {
+		t.Fatalf("%d buffers still cut after all were handed back", len(p.ring.cuts))
+	}
+	// A buffer cannot grow into the next one.
+	a, b := p.get(100), p.get(100)
+	if cap(a) != 100 {
+		t.Errorf("cap %d, want 100", cap(a))
+	}
+	if _, ok := offsetIn(p.ring.mem, a); !ok {
+		t.Error("a small buffer is not from the ring")
+	}
+	p.put(a)
 	p.put(b)
-	c := p.get(6000)
-	if len(c) != 6000 || cap(c) != 8192 {
-		t.Fatalf("get(6000): len %d cap %d", len(c), cap(c))
+}
+
+// Buffers held and handed back in a shuffled order never share bytes
+// with another buffer in use; every byte written reads back until the
+// buffer is handed back.
+func TestBufPoolRing(t *testing.T) {
+	var p bufPool
+	r := rand.New(rand.NewPCG(5, 6))
+	type held struct {
+		b    []byte
+		fill byte
 	}
-	if &c[0] != &b[0] {
-		t.Error("the free buffer of the class was not reused")
+	var out []held
+	fromRing, fromHeap := 0, 0
+	for round := 0; round < 20000; round++ {
+		if len(out) > 0 && (r.IntN(2) == 0 || len(out) > 30) {
+			// Hand back one of the oldest few (out of order, as
+			// two workers finish items).
+			i := r.IntN(min(len(out), 4))
+			h := out[i]
+			for j, c := range h.b {
+				if c != h.fill {
+					t.Fatalf("round %d: byte %d of a %d-byte buffer changed while in use", round, j, len(h.b))
+				}
+			}
+			p.put(h.b)
+			out = append(out[:i], out[i+1:]...)
+			continue
+		}
+		n := 1 + r.IntN(64<<10)
+		if r.IntN(50) == 0 {
+			n = bufRingSize/4 + r.IntN(bufRingSize/2)
+		}
+		b := p.get(n)
+		if len(b) != n {
+			t.Fatalf("get(%d): length %d", n, len(b))
+		}
+		if _, ok := offsetIn(p.ring.mem, b); ok {
+			fromRing++
+		} else {
+			fromHeap++
+		}
+		fill := byte(round)
+		for j := range b {
+			b[j] = fill
+		}
+		out = append(out, held{b, fill})
 	}
-	p.put(c)
-	// A buffer of a class size the pool did not make is not pooled.
-	before := p.free.bytes
-	p.put(make([]byte, 8192))
-	if p.free.bytes != before {
-		t.Errorf("a foreign buffer was pooled: %d -> %d free bytes", before, p.free.bytes)
+	if fromRing == 0 || fromHeap == 0 {
+		t.Errorf("%d buffers from the ring, %d from the heap: want both exercised", fromRing, fromHeap)
 	}
-	// The free list keeps at most bufPoolKeep bytes; the pool forgets
-	// (and unmaps) what it does not keep.
-	var held [][]byte
-	for range 2 * bufPoolKeep / (1 << 20) {
-		b := p.get(1 << 20)
-		b[len(b)-1] = 1 // the memory is usable
-		held = append(held, b)
+	for _, h := range out {
+		p.put(h.b)
 	}
-	for _, b := range held {
-		p.put(b)
-	}
-	pooled := 0
-	for _, l := range p.free.classes {
-		pooled += len(l)
-	}
-	if p.free.bytes > bufPoolKeep || len(p.free.made) != pooled {
-		t.Errorf("%d free bytes (keep %d), %d buffers known, %d pooled", p.free.bytes, bufPoolKeep, len(p.free.made), pooled)
-	}
-	if got := p.get(1 << 20); cap(got) != 1<<20 || got[len(got)-1] != 1 {
-		t.Error("a kept 1 MiB buffer was not reused")
-	}
-	p.free.release()
-	if p.free.bytes != 0 {
-		t.Errorf("%d free bytes after release", p.free.bytes)
+	if len(p.ring.cuts) != 0 {
+		t.Errorf("%d buffers still cut after all were handed back", len(p.ring.cuts))
 	}
 }

@@ -31,3 +31,4 @@ func offHeapBytes(n int) ([]byte, func()) {
 	}
 	return b, func() { _ = syscall.Munmap(b) }
 }
+
