@@ -31,4 +31,3 @@ func offHeapBytes(n int) ([]byte, func()) {
 	}
 	return b, func() { _ = syscall.Munmap(b) }
 }
-
