@@ -119,6 +119,8 @@ type aligner struct {
 	prev    []int
 	runs    []lineRun
 	starts  []int32
+
+	ha, hb []uint64 // the base's and the new version's line hashes
 }
 
 type occ struct {

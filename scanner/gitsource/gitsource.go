@@ -133,8 +133,10 @@ type Source struct {
 	deltaMu    sync.Mutex
 	deltas     map[plumbing.Hash]*blobDelta
 	deltaOrder []plumbing.Hash
-	// deltaBlobs counts blobs scanned as deltas.
-	deltaBlobs atomic.Int64
+	// deltaBlobs counts blobs scanned as deltas; basesLost those whose
+	// base left the line cache before a worker aligned them (scanned
+	// whole instead).
+	deltaBlobs, basesLost atomic.Int64
 	lineMax    int // line cache budget (0: lineCacheMax); tests shrink it
 	streams    int // cat-file streams of a history walk (0: historyStreams, at most one per CPU); tests set it
 	// done and total commits, read by the progress display.
@@ -211,6 +213,7 @@ type Stats struct {
 	Backend string
 	// DeltaBlobs were scanned for what they add to their parent version.
 	DeltaBlobs int
+	basesLost  int
 }
 
 // intro is one introduction of a blob: a commit (index into commits, or
@@ -262,6 +265,7 @@ func (s *Source) Name() string { return "git" }
 func (s *Source) Stats() Stats {
 	st := s.stats
 	st.DeltaBlobs = int(s.deltaBlobs.Load())
+	st.basesLost = int(s.basesLost.Load())
 	return st
 }
 

@@ -239,17 +239,15 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	}
 	lc := s.lines // Finalize drops s.lines; the items keep theirs
 	var bl *blobLines
-	var ha []uint64 // the base's line hashes, copied from the cache
 	if !base.IsZero() {
-		bl, ha = lc.get(p, base, lc.getWords(0))
+		bl = lc.get(p, base)
 	}
 	hb, starts := lc.hashLinesStarts(data)
 	own := &blobLines{id: id, path: p}
 	lc.put(own, hb)
+	lc.putWords(hb) // the worker reads them back (or hashes again)
 	if bl == nil {
 		// Scanned whole; its keyword hits serve the versions made from it.
-		lc.putWords(ha)
-		lc.putWords(hb)
 		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, starts, h) },
 			OnDone: func(n int) { own.clean.Store(n == 0) }}
 		return func() { lc.putStarts(starts) }
@@ -278,12 +276,26 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	open := it.Open
 	it.Open = func(ctx context.Context) (io.ReadCloser, error) {
 		// The alignment runs here, on a scan worker, not on the reader.
+		// The hashes are read back from the cache here rather than
+		// held from the walk: the versions read and not yet scanned
+		// held ~1.5 MB of them.
 		al, _ := s.aligners.Get().(*aligner)
 		if al == nil {
 			al = new(aligner)
 		}
-		bd.runs, bd.d.Unchanged = spansOf(al.alignLines(ha, hb), starts, int32(len(ha)), int32(len(hb)))
-		s.aligners.Put(al)
+		defer s.aligners.Put(al)
+		var ok bool
+		if al.ha, ok = lc.hashes(bl, al.ha); !ok {
+			// The base has left the cache since the walk looked: no
+			// unchanged spans, so the engine scans the version whole
+			// and Finalize carries nothing over.
+			s.basesLost.Add(1)
+			return open(ctx)
+		}
+		if al.hb, ok = lc.hashes(own, al.hb); !ok {
+			al.hb = rehash(lc, data, starts, al.hb)
+		}
+		bd.runs, bd.d.Unchanged = spansOf(al.alignLines(al.ha, al.hb), starts, int32(len(al.ha)), int32(len(al.hb)))
 		bd.d.LineStarts = starts
 		// The base's hits, if its scan is done and they are still
 		// cached (else the engine searches near the edits).
@@ -296,8 +308,6 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		lc.putHits(bd.d.BaseHits)
 		bd.d.BaseHits, bd.d.OnHits, bd.d.LineStarts = nil, nil, nil
 		lc.putStarts(starts)
-		lc.putWords(ha)
-		lc.putWords(hb)
 	}
 }
 

@@ -155,38 +155,47 @@ func (c *lineCache) put(bl *blobLines, hashes []uint64) {
 	c.lines += len(hashes)
 }
 
-// get returns blob id's entry, and its line hashes copied to dst[:0], if
-// it is cached and was scanned under p; nil otherwise.
-func (c *lineCache) get(p string, id plumbing.Hash, dst []uint64) (*blobLines, []uint64) {
+// get returns blob id's entry if it is cached and was scanned under p;
+// nil otherwise. Its words are read with hashes.
+func (c *lineCache) get(p string, id plumbing.Hash) *blobLines {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	bl := c.m[id]
 	if bl == nil || bl.path != p {
-		return nil, dst
+		return nil
 	}
 	size := int64(len(c.ring))
-	dst = append(dst[:0], c.ring[bl.at%size:][:bl.n]...)
 	if c.pos-bl.at <= size/2 {
-		return bl, dst
+		return bl
 	}
 	// In the older half: written again at the head, hits with it.
-	var hits []uint64
+	w := c.getWords(int(bl.n + bl.nHits))
+	defer c.putWords(w)
+	w = append(w, c.ring[bl.at%size:][:bl.n]...)
 	if bl.hasHits {
-		hits = c.getWords(int(bl.nHits))
-		hits = append(hits, c.ring[bl.hitsAt%size:][:bl.nHits]...)
-		defer c.putWords(hits)
+		w = append(w, c.ring[bl.hitsAt%size:][:bl.nHits]...)
 	}
 	c.unlink(bl)
-	bl.at = c.write(dst, nil)
+	bl.at = c.write(w[:bl.n], nil)
 	if bl.hasHits {
-		if at := c.write(hits, bl); at >= 0 {
+		if at := c.write(w[bl.n:], bl); at >= 0 {
 			bl.hitsAt = at
 		} else {
 			bl.hasHits, c.lines, bl.nHits = false, c.lines-int(bl.nHits), 0
 		}
 	}
 	c.pushFront(bl)
-	return bl, dst
+	return bl
+}
+
+// hashes copies bl's line hashes to dst[:0], if bl is still cached.
+func (c *lineCache) hashes(bl *blobLines, dst []uint64) ([]uint64, bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m[bl.id] != bl {
+		return dst, false
+	}
+	return append(dst[:0], c.ring[bl.at%int64(len(c.ring)):][:bl.n]...), true
 }
 
 // setHits stores bl's hits (from its scan of the content whose lines
@@ -366,4 +375,14 @@ func (c *lineCache) pushFront(bl *blobLines) {
 	if c.tail == nil {
 		c.tail = bl
 	}
+}
+
+// rehash hashes the lines of data, which start at starts, into dst[:0]:
+// for a version too large to cache.
+func rehash(c *lineCache, data []byte, starts []int32, dst []uint64) []uint64 {
+	dst = dst[:0]
+	for l := 0; l+1 < len(starts); l++ {
+		dst = append(dst, maphash.Bytes(c.seed, data[starts[l]:starts[l+1]]))
+	}
+	return dst
 }
