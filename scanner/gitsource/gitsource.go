@@ -137,8 +137,8 @@ type Source struct {
 	// base left the line cache before a worker aligned them (scanned
 	// whole instead).
 	deltaBlobs, basesLost atomic.Int64
-	lineMax    int // line cache budget (0: lineCacheMax); tests shrink it
-	streams    int // cat-file streams of a history walk (0: historyStreams, at most one per CPU); tests set it
+	lineMax               int // line cache budget (0: lineCacheMax); tests shrink it
+	streams               int // cat-file streams of a history walk (0: historyStreams, at most one per CPU); tests set it
 	// done and total commits, read by the progress display.
 	doneCommits, totalCommits atomic.Int64
 
