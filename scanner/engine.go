@@ -237,22 +237,11 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 	return w.ScanDelta(ctx, path, r, sniff, nil)
 }
 
-// keepBuf is the largest window buffer a worker keeps between items. Most
-// content is scanned in place or fits 64 KiB; a window grown for a large
-// streamed file (up to WindowSize) held ~1.4 MB of a git history scan's
-// live heap to the end, for the next large file.
-const keepBuf = 256 << 10
-
 // ScanDelta is Scan for an item described as an edit of scanned content
 // (see Delta); d may be nil.
 func (w *Worker) ScanDelta(ctx context.Context, path string, r io.Reader, sniff bool, d *Delta) ([]Finding, int64, error) {
 	e := w.e
-	defer func() {
-		w.delta, w.recTo, w.carried = nil, nil, false
-		if cap(w.buf) > keepBuf {
-			w.buf = nil
-		}
-	}()
+	defer func() { w.delta, w.recTo, w.carried = nil, nil, false }()
 	if e.opts.Allowlist != nil && e.opts.Allowlist.AllowsPath(path) {
 		return nil, 0, nil
 	}
