@@ -605,8 +605,8 @@ func TestCarryHits(t *testing.T) {
 	}
 	// A recycled slice comes back holding only the new hits; an empty
 	// result is still not nil (nil: hits unknown).
-	c.putHits([]scanner.Hit{{Pos: 99, KW: 9}, {Pos: 98, KW: 9}, {Pos: 97, KW: 9}, {Pos: 96, KW: 9}})
-	if again := carryHits(c.getHits(), got, runs, al.starts); !reflect.DeepEqual(again, moved) {
+	c.hits.put([]scanner.Hit{{Pos: 99, KW: 9}, {Pos: 98, KW: 9}, {Pos: 97, KW: 9}, {Pos: 96, KW: 9}})
+	if again := carryHits(c.hits.get(0), got, runs, al.starts); !reflect.DeepEqual(again, moved) {
 		t.Errorf("into a recycled slice: carried %v, want %v", again, moved)
 	}
 	if none := carryHits(nil, nil, runs, al.starts); none == nil || len(none) != 0 {

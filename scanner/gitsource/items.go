@@ -245,12 +245,12 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	hb, starts := lc.hashLinesStarts(data)
 	own := &blobLines{id: id, path: p}
 	lc.put(own, hb)
-	lc.putWords(hb) // the worker reads them back (or hashes again)
+	lc.words.put(hb) // the worker reads them back (or hashes again)
 	if bl == nil {
 		// Scanned whole; its keyword hits serve the versions made from it.
 		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, starts, h) },
 			OnDone: func(n int) { own.clean.Store(n == 0) }}
-		return func() { lc.putStarts(starts) }
+		return func() { lc.starts.put(starts) }
 	}
 	bd := &blobDelta{base: base}
 	bd.d.OnHits = func(h []scanner.Hit) { lc.setHits(own, starts, h) }
@@ -299,15 +299,15 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		bd.d.LineStarts = starts
 		// The base's hits, if its scan is done and they are still
 		// cached (else the engine searches near the edits).
-		bd.d.BaseHits = lc.carry(bl, lc.getHits(), bd.runs, starts)
+		bd.d.BaseHits = lc.carry(bl, lc.hits.get(0), bd.runs, starts)
 		s.deltaBlobs.Add(1)
 		return open(ctx)
 	}
 	return func() {
 		bd.scanned()
-		lc.putHits(bd.d.BaseHits)
+		lc.hits.put(bd.d.BaseHits)
 		bd.d.BaseHits, bd.d.OnHits, bd.d.LineStarts = nil, nil, nil
-		lc.putStarts(starts)
+		lc.starts.put(starts)
 	}
 }
 

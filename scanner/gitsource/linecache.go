@@ -97,9 +97,9 @@ type lineCache struct {
 	lines      int        // words held by cached entries
 	max        int
 	scratch    []lineHit // carry's, under mu
-	starts     sync.Pool // *[]int32 (getStarts)
-	hits       sync.Pool // *[]scanner.Hit (getHits)
-	words      sync.Pool // *[]uint64 (getWords)
+	starts     slicePool[int32]
+	hits       slicePool[scanner.Hit]
+	words      slicePool[uint64]
 }
 
 func newLineCache() *lineCache {
@@ -169,8 +169,8 @@ func (c *lineCache) get(p string, id plumbing.Hash) *blobLines {
 		return bl
 	}
 	// In the older half: written again at the head, hits with it.
-	w := c.getWords(int(bl.n + bl.nHits))
-	defer c.putWords(w)
+	w := c.words.get(int(bl.n + bl.nHits))
+	defer c.words.put(w)
 	w = append(w, c.ring[bl.at%size:][:bl.n]...)
 	if bl.hasHits {
 		w = append(w, c.ring[bl.hitsAt%size:][:bl.nHits]...)
@@ -207,8 +207,8 @@ func (c *lineCache) setHits(bl *blobLines, starts []int32, hits []scanner.Hit) {
 	if hits == nil || len(starts) == 0 || !c.fits(len(hits)) {
 		return
 	}
-	packed := c.getWords(len(hits))
-	defer c.putWords(packed)
+	packed := c.words.get(len(hits))
+	defer c.words.put(packed)
 	last := len(starts) - 2 // the last line
 	end := starts[last+1]
 	line := 0
@@ -285,9 +285,9 @@ func carryHits(dst []scanner.Hit, base []lineHit, runs []lineRun, starts []int32
 // last line without one differs from the same text with one. It also
 // returns where each line starts, and len(data) last, so that nothing
 // walks the lines again (deltaSpans, carryHits, setHits and the engine's
-// long-line check need them). Both are recycled (putWords, putStarts).
+// long-line check need them). Both are recycled (c.words, c.starts).
 func (c *lineCache) hashLinesStarts(data []byte) ([]uint64, []int32) {
-	st := c.getStarts(len(data)/32 + 2)
+	st := c.starts.get(len(data)/32 + 2)
 	for off := 0; off < len(data); {
 		st = append(st, int32(off))
 		i := bytes.IndexByte(data[off:], '\n') + 1
@@ -297,58 +297,31 @@ func (c *lineCache) hashLinesStarts(data []byte) ([]uint64, []int32) {
 		off += i
 	}
 	st = append(st, int32(len(data)))
-	out := c.getWords(len(st) - 1)[:len(st)-1]
+	out := c.words.get(len(st) - 1)[:len(st)-1]
 	for l := range out {
 		out[l] = maphash.Bytes(c.seed, data[st[l]:st[l+1]])
 	}
 	return out, st
 }
 
-// getWords returns an empty slice of capacity at least n, recycled;
-// putWords hands it back.
-func (c *lineCache) getWords(n int) []uint64 {
-	if p, ok := c.words.Get().(*[]uint64); ok && cap(*p) >= n {
-		return (*p)[:0]
+// slicePool recycles slices of T: the line starts of versions being
+// scanned (fresh ones were a third of the bytes hashing lines allocated),
+// line hashes and packed hits on their way into the ring, and a delta
+// version's carried hits (4% of the bytes a history scan allocated).
+type slicePool[T any] struct{ p sync.Pool }
+
+// get returns an empty slice of capacity at least n.
+func (p *slicePool[T]) get(n int) []T {
+	if s, ok := p.p.Get().(*[]T); ok && cap(*s) >= n {
+		return (*s)[:0]
 	}
-	return make([]uint64, 0, n)
+	return make([]T, 0, n)
 }
 
-func (c *lineCache) putWords(w []uint64) {
-	if cap(w) > 0 {
-		c.words.Put(&w)
-	}
-}
-
-// getStarts returns an empty slice of capacity at least n for line
-// starts, recycled from versions already scanned: fresh ones were a
-// third of the bytes hashing lines allocated.
-func (c *lineCache) getStarts(n int) []int32 {
-	if p, ok := c.starts.Get().(*[]int32); ok && cap(*p) >= n {
-		return (*p)[:0]
-	}
-	return make([]int32, 0, n)
-}
-
-// putStarts hands back a slice from getStarts that nothing uses any more.
-func (c *lineCache) putStarts(st []int32) {
-	if cap(st) > 0 {
-		c.starts.Put(&st)
-	}
-}
-
-// getHits returns an empty slice for a delta version's carried hits,
-// recycled from versions already scanned (they were 4% of the bytes a
-// history scan allocated); putHits hands it back.
-func (c *lineCache) getHits() []scanner.Hit {
-	if p, ok := c.hits.Get().(*[]scanner.Hit); ok {
-		return (*p)[:0]
-	}
-	return nil
-}
-
-func (c *lineCache) putHits(h []scanner.Hit) {
-	if cap(h) > 0 {
-		c.hits.Put(&h)
+// put hands back a slice from get that nothing uses any more.
+func (p *slicePool[T]) put(s []T) {
+	if cap(s) > 0 {
+		p.p.Put(&s)
 	}
 }
 
