@@ -318,7 +318,7 @@ func (g *gitBin) diffs(ctx context.Context, commits []*commitNode, wantPre bool,
 		w.Flush()
 		stdin.Close()
 	}()
-	r := bufio.NewReaderSize(stdout, 256<<10)
+	r := bufio.NewReaderSize(stdout, prefetchBuf)
 	next := 0 // index of the next commit to hand to fn
 	cur := -1 // index of the commit whose entries are being read
 	var chs []change
