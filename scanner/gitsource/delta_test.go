@@ -494,6 +494,18 @@ func TestLineCacheRing(t *testing.T) {
 	if got := c.carry(all[0].bl, nil, nil, nil); got != nil {
 		t.Errorf("hits carried from a dropped version: %v", got)
 	}
+	// Released: empty and unmapped at once; usable again afterwards.
+	kept := c.head
+	c.release()
+	if c.ring != nil || len(c.m) != 0 || c.lines != 0 || c.get("p", kept.id) != nil {
+		t.Errorf("after release: ring %v, %d entries, %d words held", c.ring != nil, len(c.m), c.lines)
+	}
+	c.release() // twice is harmless
+	again := &blobLines{id: plumbing.Hash{8, 8, 8}, path: "p"}
+	c.put(again, []uint64{1, 2, 3})
+	if got, ok := c.hashes(again, nil); !ok || !slices.Equal(got, []uint64{1, 2, 3}) {
+		t.Errorf("put after release: %v %v", got, ok)
+	}
 	// A version larger than half the ring is not cached.
 	big := &blobLines{id: plumbing.Hash{9, 9, 9}, path: "p"}
 	c.put(big, make([]uint64, c.max/2+1))

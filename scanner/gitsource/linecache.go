@@ -93,8 +93,10 @@ type lineCache struct {
 	m          map[plumbing.Hash]*blobLines
 	head, tail *blobLines // newest, oldest
 	ring       []uint64   // max words, allocated on first write
-	pos        int64      // words written since the start, gaps included
-	lines      int        // words held by cached entries
+	unmap      runtime.Cleanup
+	free       func() // unmaps ring
+	pos        int64  // words written since the start, gaps included
+	lines      int    // words held by cached entries
 	max        int
 	scratch    []lineHit // carry's, under mu
 	starts     slicePool[int32]
@@ -113,9 +115,8 @@ func newLineCache() *lineCache {
 // and returns -1.
 func (c *lineCache) write(w []uint64, keep *blobLines) int64 {
 	if c.ring == nil {
-		mem, free := offHeapWords(c.max)
-		c.ring = mem
-		runtime.AddCleanup(c, func(free func()) { free() }, free)
+		c.ring, c.free = offHeapWords(c.max)
+		c.unmap = runtime.AddCleanup(c, func(free func()) { free() }, c.free)
 	}
 	size := int64(len(c.ring))
 	at := c.pos
@@ -135,6 +136,21 @@ func (c *lineCache) write(w []uint64, keep *blobLines) int64 {
 	copy(c.ring[at%size:], w)
 	c.pos = at + int64(len(w))
 	return at
+}
+
+// release empties the cache and unmaps its ring at once, rather than
+// when the cache is garbage: a process scanning many repositories in
+// turn would otherwise hold the rings of those done until a collection
+// runs. Nothing may be reading the cache: the scan is over.
+func (c *lineCache) release() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.free != nil {
+		c.unmap.Stop() // unmapping twice could unmap a later mapping
+		c.free()
+		c.free = nil
+	}
+	c.ring, c.m, c.head, c.tail, c.lines = nil, map[plumbing.Hash]*blobLines{}, nil, nil, 0
 }
 
 // fits says whether an entry of n words may be cached: at most half the

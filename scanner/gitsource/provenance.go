@@ -25,9 +25,12 @@ func (s *Source) Finalize(ctx context.Context, fs []scanner.Finding) ([]scanner.
 	if s.b == nil {
 		return fs, nil
 	}
-	// The scan is over: the line cache (a few MB) is garbage before
-	// the allocations below.
-	s.lines = nil
+	// The scan is over: the line cache's ring is unmapped, and the
+	// rest is garbage before the allocations below.
+	if s.lines != nil {
+		s.lines.release()
+		s.lines = nil
+	}
 	if gb, ok := s.b.(*gitBin); ok && len(fs) > 0 {
 		// The commits of the findings are read below: the cat-file
 		// process starts while the findings are grouped.
