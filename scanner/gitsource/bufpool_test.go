@@ -1,6 +1,7 @@
 package gitsource
 
 import (
+	"fmt"
 	"math/rand/v2"
 	"testing"
 )
@@ -82,6 +83,53 @@ func TestBufPoolRing(t *testing.T) {
 	}
 	for _, h := range out {
 		p.put(h.b)
+	}
+	if len(p.ring.cuts) != 0 {
+		t.Errorf("%d buffers still cut after all were handed back", len(p.ring.cuts))
+	}
+}
+
+// One reader cuts buffers while two workers hand them back, as in a
+// history scan: no buffer changes while it is held.
+func TestBufPoolConcurrent(t *testing.T) {
+	var p bufPool
+	type held struct {
+		b    []byte
+		fill byte
+	}
+	ch := make(chan held, 8)
+	done := make(chan error, 2)
+	for range 2 {
+		go func() {
+			var err error
+			for h := range ch {
+				for _, c := range h.b {
+					if c != h.fill && err == nil {
+						err = fmt.Errorf("a %d-byte buffer changed while held", len(h.b))
+					}
+				}
+				p.put(h.b)
+			}
+			done <- err
+		}()
+	}
+	r := rand.New(rand.NewPCG(7, 8))
+	for i := 0; i < 5000; i++ {
+		n := 1 + r.IntN(128<<10)
+		if r.IntN(40) == 0 {
+			n = bufRingSize / 2
+		}
+		b := p.get(n)
+		for j := range b {
+			b[j] = byte(i)
+		}
+		ch <- held{b, byte(i)}
+	}
+	close(ch)
+	for range 2 {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
 	}
 	if len(p.ring.cuts) != 0 {
 		t.Errorf("%d buffers still cut after all were handed back", len(p.ring.cuts))
