@@ -85,8 +85,9 @@ func unpackHit(v uint64) lineHit {
 // which keeps the versions in use as a least-recently-used cache would.
 // As slices on the heap, one per version, they were the largest part of
 // a history scan's live heap, and the garbage collector's goal is twice
-// that: on gitleaks' history they cost 4-6 MB of peak memory more than
-// the ring, and 20% of the bytes the scan allocated.
+// that: on gitleaks' history they cost 9 MB more heap at the peak than
+// the ring (4 MB more RSS), and a fifth of the bytes the scan allocated
+// (hashes 34 MB, hits 12 MB, of 217).
 type lineCache struct {
 	seed       maphash.Seed
 	mu         sync.Mutex
