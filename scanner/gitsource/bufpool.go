@@ -32,10 +32,11 @@ type bufRing struct {
 	cuts []span // buffers not yet handed back or not yet reclaimed, oldest first
 }
 
-// span is a buffer cut from the ring: bytes [at, end) since the start.
+// span is a buffer cut from the ring, starting at byte at since the
+// start: only the oldest one's start bounds what get may cut.
 type span struct {
-	at, end int64
-	back    bool // handed back
+	at   int64
+	back bool // handed back
 }
 
 const bufRingSize = 2 << 20
@@ -66,7 +67,7 @@ func (p *bufPool) get(n int) []byte {
 		return make([]byte, n) // would overwrite a buffer in use
 	}
 	r.head = at + int64(n)
-	r.cuts = append(r.cuts, span{at: at, end: at + int64(n)})
+	r.cuts = append(r.cuts, span{at: at})
 	off := at % size
 	return r.mem[off : off+int64(n) : off+int64(n)]
 }
