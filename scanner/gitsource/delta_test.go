@@ -514,6 +514,60 @@ func TestLineCacheRing(t *testing.T) {
 	}
 }
 
+// A cache whose bases keep leaving it doubles its ring, up to its
+// limit, keeping every entry's hashes and hits; one whose bases are
+// found does not grow.
+func TestLineCacheGrows(t *testing.T) {
+	c := newLineCache()
+	c.max, c.grow = 64, 256
+	put := func(n int) *blobLines {
+		bl := &blobLines{id: plumbing.Hash{byte(n), byte(n >> 8), 1}, path: "p"}
+		c.put(bl, []uint64{uint64(n), uint64(n) + 1, uint64(n) + 2, uint64(n) + 3})
+		return bl
+	}
+	// Found: no growth.
+	bl := put(0)
+	for range 3 * growAsk {
+		if c.get("p", bl.id) == nil {
+			t.Fatal("a cached version was not found")
+		}
+	}
+	if c.max != 64 {
+		t.Fatalf("ring grew to %d words with every base found", c.max)
+	}
+	c.setHits(bl, []int32{0, 10, 20, 30, 40}, []scanner.Hit{{Pos: 12, KW: 3}})
+	// Missed often: the ring doubles up to the limit.
+	for i := 0; c.max < 256; i++ {
+		if i > 10*growAsk {
+			t.Fatalf("ring still %d words after %d misses", c.max, i)
+		}
+		c.get("p", plumbing.Hash{0xff, byte(i), byte(i >> 8)})
+		if i%2 == 0 && c.m[bl.id] != nil {
+			c.get("p", bl.id) // keep it in use
+		}
+	}
+	for range 4 * growAsk {
+		c.get("p", plumbing.Hash{0xfe})
+	}
+	if c.max != 256 || len(c.ring) != 256 {
+		t.Fatalf("ring %d words (max %d), want the limit, 256", len(c.ring), c.max)
+	}
+	got, ok := c.hashes(bl, nil)
+	if !ok || !slices.Equal(got, []uint64{0, 1, 2, 3}) {
+		t.Fatalf("after growing: hashes %v %v", got, ok)
+	}
+	if hits := c.carry(bl, nil, []lineRun{{0, 0, 4}}, []int32{0, 10, 20, 30, 40}); !slices.Equal(hits, []scanner.Hit{{Pos: 12, KW: 3}}) {
+		t.Errorf("after growing: hits %v", hits)
+	}
+	// Entries fill the larger ring before the oldest go.
+	for i := 1; i <= 40; i++ {
+		put(i)
+	}
+	if len(c.m) < 40 {
+		t.Errorf("%d versions held in a ring of %d words, want at least 40 of 4 words", len(c.m), len(c.ring))
+	}
+}
+
 // Hits pack into one word each and come back as they were; those that
 // do not fit say so.
 func TestPackHit(t *testing.T) {

@@ -32,7 +32,7 @@ func (s *Source) Items(ctx context.Context, emit func(scanner.Item) error, repor
 	if !s.opts.FullBlobs {
 		s.lines = newLineCache()
 		if s.lineMax > 0 {
-			s.lines.max = s.lineMax
+			s.lines.max, s.lines.grow = s.lineMax, 0
 		}
 		s.deltas = map[plumbing.Hash]*blobDelta{}
 	}
