@@ -237,6 +237,21 @@ func (w *Worker) Scan(ctx context.Context, path string, r io.Reader, sniff bool)
 	return w.ScanDelta(ctx, path, r, sniff, nil)
 }
 
+// keepBuf is the largest window buffer TrimBuffer leaves a worker.
+const keepBuf = 256 << 10
+
+// TrimBuffer lets go of the worker's window buffer if it grew past
+// keepBuf. A worker keeps its buffer from item to item: a directory's
+// large files come often enough that allocating it again for each file
+// over 256 KiB cost a scan of the Go tree 60% more time. But in a
+// history, where only the few blobs over 1 MiB stream through it, the
+// buffer grown for one held ~1.4 MB of the live heap to the end.
+func (w *Worker) TrimBuffer() {
+	if cap(w.buf) > keepBuf {
+		w.buf = nil
+	}
+}
+
 // ScanDelta is Scan for an item described as an edit of scanned content
 // (see Delta); d may be nil.
 func (w *Worker) ScanDelta(ctx context.Context, path string, r io.Reader, sniff bool, d *Delta) ([]Finding, int64, error) {

@@ -89,6 +89,8 @@ func (s *Scanner) Run(ctx context.Context, src Source) (*Result, error) {
 				if errors.Is(err, errPanicked) {
 					// The worker's buffers may be half-written: start afresh.
 					w = s.Engine.NewWorker()
+				} else if it.Rare {
+					w.TrimBuffer()
 				}
 				nBytes.Add(n)
 				if d := it.Delta; d != nil && d.OnDone != nil {

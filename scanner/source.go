@@ -27,6 +27,10 @@ type Item struct {
 	// already scanned; Open may fill it in and the engine records on it
 	// what it looked at again (see Delta).
 	Delta *Delta
+	// Rare says items like this one are few among the source's: a
+	// worker lets go of a window buffer grown for it (see
+	// Worker.TrimBuffer) rather than keep it for the next.
+	Rare bool
 }
 
 // InMemory is implemented by an item's reader when its content is

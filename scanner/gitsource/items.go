@@ -125,8 +125,10 @@ func (o *objectEmitter) blob(id plumbing.Hash, p string, commit, base plumbing.H
 		if f.err != nil || f.big || f.typ != "blob" {
 			pf.bufs.put(f.data)
 			// Missing, large or unexpected: the on-demand item reads it
-			// (and reports a missing object as before).
-			return o.emit(o.s.blobItem(o.b, id, p, commit))
+			// (and reports a missing object as before). Few are.
+			it := o.s.blobItem(o.b, id, p, commit)
+			it.Rare = true
+			return o.emit(it)
 		}
 		it := o.s.memBlobItem(id, p, f.data)
 		done := o.s.deltaItem(&it, id, p, base, f.data)
