@@ -30,7 +30,7 @@ if [ ! -x "$GITLEAKS" ]; then
 	GOBIN=$PWD/$BENCH/bin go install github.com/zricethezav/gitleaks/v8@v8.30.1
 fi
 KEYTRAIL=${KEYTRAIL:-bin/keytrail}
-if [ -z "${NO_BUILD:-}" ]; then go build -trimpath -o bin/keytrail ./cmd/keytrail; fi
+if [ -z "${NO_BUILD:-}" ]; then make -s build >/dev/null; fi
 
 if [ ! -d "$REPO/.git" ]; then
 	echo "building $REPO ($COMMITS commits from $(go env GOROOT)/src)..."

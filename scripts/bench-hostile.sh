@@ -17,7 +17,7 @@ BLOB_MB=${BLOB_MB:-500}
 DEPTH=${DEPTH:-5000}
 FILES=${FILES:-200000}
 KEYTRAIL=${KEYTRAIL:-bin/keytrail}
-if [ -z "${NO_BUILD:-}" ]; then go build -trimpath -o bin/keytrail ./cmd/keytrail || exit 2; fi
+if [ -z "${NO_BUILD:-}" ]; then make -s build >/dev/null || exit 2; fi
 W=$(mktemp -d "${TMPDIR:-/tmp}/keytrail-hostile.XXXXXX")
 trap 'rm -rf "$W"' EXIT
 

@@ -24,7 +24,7 @@ if [ ! -x "$GITLEAKS" ]; then
 	GOBIN=$PWD/$BENCH/bin go install github.com/zricethezav/gitleaks/v8@v8.30.1
 fi
 KEYTRAIL=${KEYTRAIL:-bin/keytrail}
-if [ -z "${NO_BUILD:-}" ]; then go build -trimpath -o bin/keytrail ./cmd/keytrail; fi
+if [ -z "${NO_BUILD:-}" ]; then make -s build >/dev/null; fi
 abs() { echo "$(cd "$(dirname "$1")" && pwd)/$(basename "$1")"; }
 KT=$(abs "$KEYTRAIL")
 GL=$(abs "$GITLEAKS")
