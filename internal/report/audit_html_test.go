@@ -190,11 +190,7 @@ func rgba(img image.Image, x, y int) [4]uint32 {
 // A hostile path or provider message cannot drive the terminal through
 // the text report, nor inject markup into the HTML one.
 func TestAuditReportsEscapeHostileFields(t *testing.T) {
-	now := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
-	k := audit.Assess(audit.Key{Fingerprint: "abc", RuleID: "github-pat", Provider: "github", Hint: "ghp_…",
-		LeakedAt: now.Add(-time.Hour), LeakLocations: []audit.Location{{File: "evil\x1b]0;pwned\x07<script>alert(1)</script>.env", Line: 1}}},
-		[]audit.Evidence{{Owner: "bob\x1b[2J", Errors: []string{"github: 500 \x1b[31m<img src=x onerror=alert(1)>"}}}, audit.DefaultPolicy(), now)
-	rep := audit.NewReport([]audit.Key{k}, nil, now)
+	rep := hostileFieldsAudit(time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC))
 	for _, format := range []string{"text", "html"} {
 		var buf bytes.Buffer
 		if err := WriteAudit(&buf, format, rep, AuditOptions{}); err != nil {
@@ -208,4 +204,13 @@ func TestAuditReportsEscapeHostileFields(t *testing.T) {
 			t.Errorf("html report holds unescaped markup")
 		}
 	}
+}
+
+// hostileFieldsAudit is a key whose path, owner and provider message hold
+// terminal controls and markup.
+func hostileFieldsAudit(now time.Time) audit.Report {
+	k := audit.Assess(audit.Key{Fingerprint: "abc", RuleID: "github-pat", Provider: "github", Hint: "ghp_…",
+		LeakedAt: now.Add(-time.Hour), LeakLocations: []audit.Location{{File: "evil\x1b]0;pwned\x07<script>alert(1)</script>.env", Line: 1}}},
+		[]audit.Evidence{{Owner: "bob\x1b[2J", Errors: []string{"github: 500 \x1b[31m<img src=x onerror=alert(1)>"}}}, audit.DefaultPolicy(), now)
+	return audit.NewReport([]audit.Key{k}, nil, now)
 }
