@@ -65,13 +65,19 @@ type startFilter struct {
 	// rules whose loose form ever passes (few, on most trees).
 	loose string
 	// bounds, when set, let a match of the loose form stand for the
-	// exact regex's: every opened-up repetition is a whole capture group
-	// of single characters, outside any other repetition, so its rune
-	// count shows whether the loose match kept to the rule's bounds. One
-	// that did is the exact regex's match too (the loose form's
-	// parses are a superset, ordered alike), so the exact regex runs
-	// only after a match that did not; most rules then never compile it.
+	// exact regex's: every opened-up repetition is of single characters,
+	// outside any other repetition, and the loose form wraps each in a
+	// capture group of its own (named looseGroup+i), so its rune count
+	// shows whether the loose match kept to the rule's bounds. One that
+	// did is the exact regex's match too (the loose form's parses are a
+	// superset, ordered alike), so the exact regex runs only after a
+	// match that did not; most rules then never compile it. The extra
+	// groups are dropped from the loose match's locations (keep).
 	bounds []groupBound
+	// groups maps the loose form's capture groups once it has compiled
+	// (see looseGroups).
+	groupsOnce sync.Once
+	groups     looseGroups
 	// Each form is compiled on first use in two variants: ^(?s:.)(?:re),
 	// run from one byte before a start so \b, \B and (?m)^ see the real
 	// preceding character (a space stands in for it at the text's first
@@ -80,9 +86,23 @@ type startFilter struct {
 	looseCtx, looseAt0, exactCtx, exactAt0 lazyRegexp
 }
 
-// groupBound is a capture group's count of runes allowed by the exact
-// regex: min to max, max -1 for no limit.
-type groupBound struct{ cap, min, max int }
+// groupBound is an opened-up repetition's count of runes allowed by the
+// exact regex: min to max, max -1 for no limit.
+type groupBound struct{ min, max int }
+
+// looseGroups places the loose form's capture groups: caps[i] is the
+// group wrapped around bounds[i], keep the exact regex's groups (0, the
+// whole match, first) in order. ok is false when the loose form is not
+// as loosen meant it, and its matches must not stand for the exact
+// regex's.
+type looseGroups struct {
+	caps, keep []int
+	ok         bool
+}
+
+// looseGroup prefixes the names of the groups loosen wraps around the
+// repetitions it opens up.
+const looseGroup = "kt__rep"
 
 type lazyRegexp struct {
 	once sync.Once
@@ -127,25 +147,26 @@ func newStartFilter(expr string, parsed *syntax.Regexp) *startFilter {
 	f.lits, f.m = set, kwmatch.New(set)
 	if l, n := loosen(expr); l != "" {
 		f.loose = l // checked when first compiled (lazyRegexp.tryGet)
-		f.bounds = looseBounds(parsed, n)
+		if boundable(parsed, n) {
+			if w, b := loosenWrapped(expr); w != "" && len(b) == n {
+				f.loose, f.bounds = w, b
+			}
+		}
 	}
 	return f
 }
 
-// looseBounds returns the groups that check a loose match (see bounds),
-// or nil when the n repetitions loosen opened up are not all whole
-// groups of single characters outside other repetitions.
-func looseBounds(re *syntax.Regexp, n int) []groupBound {
-	var out []groupBound
+// boundable reports whether the n repetitions loosen opened up are all of
+// single characters and outside other repetitions, so that a loose
+// match's group around each shows its count.
+func boundable(re *syntax.Regexp, n int) bool {
 	seen, ok := 0, true
-	var walk func(re *syntax.Regexp, capIdx int, repeated bool)
-	walk = func(re *syntax.Regexp, capIdx int, repeated bool) {
-		if re.Op == syntax.OpRepeat && (re.Max > maxExactRepeat || re.Min > maxExactRepeat || re.Max < 0 && re.Min > looseMin) {
+	var walk func(re *syntax.Regexp, repeated bool)
+	walk = func(re *syntax.Regexp, repeated bool) {
+		if re.Op == syntax.OpRepeat && opened(re.Min, re.Max) {
 			seen++
-			if capIdx < 0 || repeated || !singleRune(re.Sub[0]) {
+			if repeated || !singleRune(re.Sub[0]) {
 				ok = false
-			} else {
-				out = append(out, groupBound{capIdx, re.Min, re.Max})
 			}
 		}
 		switch re.Op {
@@ -155,18 +176,16 @@ func looseBounds(re *syntax.Regexp, n int) []groupBound {
 			repeated = repeated || re.Max != 1
 		}
 		for _, sub := range re.Sub {
-			c := -1
-			if re.Op == syntax.OpCapture {
-				c = re.Cap
-			}
-			walk(sub, c, repeated)
+			walk(sub, repeated)
 		}
 	}
-	walk(re, -1, false)
-	if !ok || seen != n || len(out) == 0 {
-		return nil
-	}
-	return out
+	walk(re, false)
+	return ok && seen == n && n > 0
+}
+
+// opened reports whether loosen opens up a repetition counted n to m.
+func opened(n, m int) bool {
+	return m > maxExactRepeat || n > maxExactRepeat || m < 0 && n > looseMin
 }
 
 // singleRune reports whether re always matches exactly one character.
@@ -180,11 +199,69 @@ func singleRune(re *syntax.Regexp) bool {
 	return false
 }
 
+// looseGroups places lre's capture groups (see looseGroups), once: lre
+// is the loose form compiled, both anchored variants having the same
+// groups. The form is parsed again to check that each named group holds
+// just the repetition loosen opened up; anything else (a rule file's
+// regex that the text rewrite misread) leaves the loose form a filter.
+func (f *startFilter) looseGroups(lre *regexp.Regexp) looseGroups {
+	f.groupsOnce.Do(func() {
+		g := looseGroups{caps: make([]int, len(f.bounds)), keep: []int{0}}
+		found := 0
+		for i, name := range lre.SubexpNames() {
+			if i == 0 {
+				continue
+			}
+			k, ok := strings.CutPrefix(name, looseGroup)
+			if !ok {
+				g.keep = append(g.keep, i)
+				continue
+			}
+			n, err := strconv.Atoi(k)
+			if err != nil || n < 0 || n >= len(f.bounds) {
+				return
+			}
+			g.caps[n] = i
+			found++
+		}
+		parsed, err := syntax.Parse(f.loose, syntax.Perl)
+		if err != nil || found != len(f.bounds) || !wrapsOnlyRepeats(parsed, f.bounds) {
+			return
+		}
+		g.ok = true
+		f.groups = g
+	})
+	return f.groups
+}
+
+// wrapsOnlyRepeats reports whether every group loosenWrapped named in re
+// holds exactly the opened-up repetition of one character it meant to.
+func wrapsOnlyRepeats(re *syntax.Regexp, bounds []groupBound) bool {
+	ok, seen := true, 0
+	var walk func(re *syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		if re.Op == syntax.OpCapture && strings.HasPrefix(re.Name, looseGroup) {
+			seen++
+			n, err := strconv.Atoi(re.Name[len(looseGroup):])
+			sub := re.Sub[0]
+			if err != nil || n < 0 || n >= len(bounds) || sub.Op != syntax.OpRepeat ||
+				sub.Max != -1 || sub.Min != min(bounds[n].min, looseMin) || !singleRune(sub.Sub[0]) {
+				ok = false
+			}
+		}
+		for _, s := range re.Sub {
+			walk(s)
+		}
+	}
+	walk(re)
+	return ok && seen == len(bounds)
+}
+
 // within reports whether a loose match's bounded groups kept to the
 // exact regex's counts.
-func (f *startFilter) within(text []byte, loc []int) bool {
-	for _, b := range f.bounds {
-		s, e := loc[2*b.cap], loc[2*b.cap+1]
+func (f *startFilter) within(text []byte, loc []int, caps []int) bool {
+	for i, b := range f.bounds {
+		s, e := loc[2*caps[i]], loc[2*caps[i]+1]
 		if s < 0 {
 			continue
 		}
@@ -255,24 +332,45 @@ const (
 )
 
 // loosen rewrites the counted repetitions of expr as described above,
-// returning "" when there are none, and how many it rewrote. It works on the text (syntax's
-// String is slow enough to show in start-up): escapes, character
-// classes and \p{...} are skipped, and any {...} that is not a plain
-// n, n, or n,m count is left alone, as the parser leaves it a literal.
+// returning "" when there are none, and how many it rewrote. It works on
+// the text (syntax's String is slow enough to show in start-up): escapes,
+// character classes and \p{...} are skipped, and any {...} that is not a
+// plain n, n, or n,m count is left alone, as the parser leaves it a
+// literal.
 func loosen(expr string) (string, int) {
-	var b strings.Builder
-	changed := 0
+	out, bounds, _ := loosenExpr(expr, false)
+	return out, len(bounds)
+}
+
+// loosenWrapped is loosen with each opened-up repetition wrapped in a
+// group named looseGroup+i, and the counts the exact regex allows; ""
+// when a repetition's operand cannot be told from the text.
+func loosenWrapped(expr string) (string, []groupBound) {
+	out, bounds, ok := loosenExpr(expr, true)
+	if !ok {
+		return "", nil
+	}
+	return out, bounds
+}
+
+func loosenExpr(expr string, wrap bool) (string, []groupBound, bool) {
+	var b []byte
+	var bounds []groupBound
+	atom := -1     // where the operand a count would apply to starts in b
+	var open []int // where the groups still open start in b
 	for i := 0; i < len(expr); {
 		c := expr[i]
 		switch {
 		case c == '\\':
 			// An escape: \p{Greek}, \x{41} and \Q...\E included.
 			j := i + 2
+			atom = len(b)
 			if j <= len(expr) && (expr[i+1] == 'p' || expr[i+1] == 'P' || expr[i+1] == 'x') && j < len(expr) && expr[j] == '{' {
 				if k := strings.IndexByte(expr[j:], '}'); k >= 0 {
 					j += k + 1
 				}
 			} else if j <= len(expr) && expr[i+1] == 'Q' {
+				atom = -1 // the operand is the quoted text's last character
 				if k := strings.Index(expr[j:], `\E`); k >= 0 {
 					j += k + 2
 				} else {
@@ -280,30 +378,73 @@ func loosen(expr string) (string, int) {
 				}
 			}
 			j = min(j, len(expr))
-			b.WriteString(expr[i:j])
+			b = append(b, expr[i:j]...)
 			i = j
 		case c == '[':
 			j := classEnd(expr, i)
-			b.WriteString(expr[i:j])
+			atom = len(b)
+			b = append(b, expr[i:j]...)
 			i = j
+		case c == '(':
+			open = append(open, len(b))
+			atom = -1
+			b = append(b, c)
+			i++
+		case c == ')':
+			atom = -1
+			if len(open) > 0 {
+				atom, open = open[len(open)-1], open[:len(open)-1]
+			}
+			b = append(b, c)
+			i++
 		case c == '{':
 			n, m, j, ok := parseCount(expr, i)
-			if ok && (m > maxExactRepeat || n > maxExactRepeat || m < 0 && n > looseMin) {
-				b.WriteString("{" + strconv.Itoa(min(n, looseMin)) + ",}")
-				changed++
-			} else {
-				b.WriteString(expr[i:j])
+			if !ok {
+				atom = len(b) // a literal brace
+				b = append(b, expr[i:j]...)
+				i = j
+				break
 			}
+			if !opened(n, m) {
+				atom = -1
+				b = append(b, expr[i:j]...)
+				i = j
+				break
+			}
+			if wrap {
+				if atom < 0 {
+					return "", nil, false
+				}
+				name := "(?P<" + looseGroup + strconv.Itoa(len(bounds)) + ">"
+				b = append(b[:atom], append([]byte(name), b[atom:]...)...)
+			}
+			b = append(b, "{"+strconv.Itoa(min(n, looseMin))+",}"...)
+			bounds = append(bounds, groupBound{n, m})
 			i = j
-		default:
-			b.WriteByte(c)
+			if wrap {
+				if i < len(expr) && expr[i] == '?' { // non-greedy: inside the group
+					b = append(b, '?')
+					i++
+				}
+				b = append(b, ')')
+			}
+			atom = -1
+		case c == '|' || c == '*' || c == '+' || c == '?':
+			atom = -1
+			b = append(b, c)
 			i++
+		default:
+			// One character, multi-byte ones whole.
+			_, size := utf8.DecodeRuneInString(expr[i:])
+			atom = len(b)
+			b = append(b, expr[i:i+size]...)
+			i += size
 		}
 	}
-	if changed == 0 {
-		return "", 0
+	if len(bounds) == 0 {
+		return "", nil, true
 	}
-	return b.String(), changed
+	return string(b), bounds, true
 }
 
 // classEnd returns the index just past the character class at expr[i].
@@ -450,10 +591,17 @@ func (f *startFilter) match(loose, exact *lazyRegexp, pre, expr string, text []b
 	}
 	switch {
 	case lre == nil:
-	case f.bounds != nil:
+	case f.bounds != nil && f.looseGroups(lre).ok:
 		loc := lre.FindSubmatchIndex(text)
-		if loc == nil || f.within(text, loc) {
-			return loc
+		if loc == nil {
+			return nil
+		}
+		if g := &f.groups; f.within(text, loc, g.caps) {
+			out := make([]int, 2*len(g.keep))
+			for i, c := range g.keep {
+				out[2*i], out[2*i+1] = loc[2*c], loc[2*c+1]
+			}
+			return out
 		}
 	case !lre.Match(text):
 		return nil

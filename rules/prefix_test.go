@@ -218,4 +218,69 @@ func TestStartFilterBadLooseForm(t *testing.T) {
 			t.Errorf("bounds %v: got %v, want %v", bounded, got, want)
 		}
 	}
+	// A loose form that compiles but whose named group holds more than
+	// the opened-up repetition (here the token's prefix too, so an
+	// 18-character body counts 22, inside 20-40): its matches must not
+	// stand for the exact regex's, which finds nothing here.
+	f := newStartFilter(expr, parsed)
+	f.loose = `\b(?P<` + looseGroup + `0>tok_[a-z0-9]{8,})\b`
+	text := []byte("a tok_abcdefghij01234567 c")
+	want := regexp.MustCompile(expr).FindAllSubmatchIndex(text, -1)
+	if got := f.findAll(expr, text); !reflect.DeepEqual(got, want) || len(want) != 0 || f.groups.ok {
+		t.Errorf("misread loose form: got %v, want %v (groups trusted: %v)", got, want, f.groups.ok)
+	}
+}
+
+func TestLoosenWrapped(t *testing.T) {
+	g := looseGroup
+	tests := []struct {
+		re, want string
+		bounds   []groupBound
+	}{
+		{`tok_[a-z0-9]{20,1000}x{0,24}?`, `tok_(?P<` + g + `0>[a-z0-9]{8,})(?P<` + g + `1>x{0,}?)`, []groupBound{{20, 1000}, {0, 24}}},
+		{`\b(pypi-[\w-]{50,})\b`, `\b(pypi-(?P<` + g + `0>[\w-]{8,}))\b`, []groupBound{{50, -1}}},
+		{`a\w{1,300}|\p{Greek}{40}`, `a(?P<` + g + `0>\w{1,})|(?P<` + g + `1>\p{Greek}{8,})`, []groupBound{{1, 300}, {40, 40}}},
+		{`k=(?:[a-z]){20,40}é{1,30}`, `k=(?P<` + g + `0>(?:[a-z]){8,})(?P<` + g + `1>é{1,})`, []groupBound{{20, 40}, {1, 30}}},
+		{`x{,300}{1,20}`, `x{,300(?P<` + g + `0>}{1,})`, []groupBound{{1, 20}}}, // {,300} is literal text; {1,20} counts its brace
+		{`\Qab\E{1,300}`, ``, nil}, // the operand is inside \Q...\E: not told
+		{`ab{2,16}`, ``, nil},
+	}
+	for _, tc := range tests {
+		got, b := loosenWrapped(tc.re)
+		if got != tc.want || !reflect.DeepEqual(b, tc.bounds) {
+			t.Errorf("loosenWrapped(%s) = %q %v, want %q %v", tc.re, got, b, tc.want, tc.bounds)
+		}
+		if got != "" {
+			if _, err := regexp.Compile(got); err != nil {
+				t.Errorf("loosenWrapped(%s) = %q does not compile: %v", tc.re, got, err)
+			}
+		}
+	}
+}
+
+// A repetition inside a larger group (here a token's prefix and body in
+// one group) is checked by the group loosenWrapped puts around it: a
+// match within the rule's counts needs no exact regex; one past them
+// gets the exact regex's answer.
+func TestStartFilterWrappedBounds(t *testing.T) {
+	set, err := Builtin()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := set.ByID("pypi-upload-token")
+	r.prepare()
+	if r.starts == nil || r.starts.bounds == nil {
+		t.Fatal("pypi-upload-token: want a start filter checked by groups")
+	}
+	tok := r.Examples[0]
+	in := []byte("PYPI_TOKEN=" + tok + "\n")
+	want := r.regexp().FindAllSubmatchIndex(in, -1)
+	if got := r.starts.findAll(r.Regex, in); len(want) != 1 || !reflect.DeepEqual(got, want) || r.starts.exactCtx.re != nil {
+		t.Fatalf("within bounds: got %v, want %v; exact regex compiled %v, want not", got, want, r.starts.exactCtx.re != nil)
+	}
+	long := []byte("PYPI_TOKEN=" + tok + strings.Repeat("A", 1001) + "\n")
+	want = r.regexp().FindAllSubmatchIndex(long, -1)
+	if got := r.starts.findAll(r.Regex, long); !reflect.DeepEqual(got, want) || r.starts.exactCtx.re == nil {
+		t.Errorf("past the bound: got %v, want %v (exact regex compiled: %v)", got, want, r.starts.exactCtx.re != nil)
+	}
 }
