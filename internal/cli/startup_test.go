@@ -131,3 +131,44 @@ func TestCollectAfterScan(t *testing.T) {
 		}
 	}
 }
+
+// TestCommandsPaceGC checks that a command other than a --staged scan
+// hands the collector to gcPacing when the user did not set GOGC, and
+// that the pacing stops with the command (GOGC back as before).
+func TestCommandsPaceGC(t *testing.T) {
+	prev := debug.SetGCPercent(100)
+	defer debug.SetGCPercent(prev)
+	t.Setenv("GOGC", "")
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "a.txt"), []byte("nothing here\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		args  []string
+		paced bool
+	}{
+		{[]string{"scan", "dir", "--no-progress", dir}, true},
+		{[]string{"version"}, true},
+		{[]string{"scan", "git", "--staged", "--no-progress", dir}, false},
+	} {
+		var sets []int
+		e := &env{stdout: io.Discard, stderr: io.Discard, startGC: true,
+			gcSet: func(_ uint64, pct int) { sets = append(sets, pct) }}
+		before := debug.SetGCPercent(startGCPercent)
+		e.run(context.Background(), c.args)
+		if e.gcTuner != nil {
+			e.gcTuner.Stop()
+		}
+		if got := debug.SetGCPercent(before); got != startGCPercent {
+			t.Errorf("%v: after the command GOGC is %d, want %d back", c.args, got, startGCPercent)
+		}
+		if paced := len(sets) > 0; paced != c.paced {
+			t.Errorf("%v: paced %v (GOGC settings %v), want %v", c.args, paced, sets, c.paced)
+		}
+		for _, p := range sets {
+			if p < gcPacing.MinPercent || p > gcPacing.MaxPercent {
+				t.Errorf("%v: GOGC set to %d, outside [%d, %d]", c.args, p, gcPacing.MinPercent, gcPacing.MaxPercent)
+			}
+		}
+	}
+}
