@@ -39,7 +39,7 @@ type span struct {
 	back bool // handed back
 }
 
-const bufRingSize = 2 << 20
+const bufRingSize = 1 << 20
 
 // get returns a buffer of length n.
 func (p *bufPool) get(n int) []byte {
