@@ -46,6 +46,9 @@ type Scanner struct {
 	// before the source's Finalize: the parallel part of the scan is
 	// over (the CLI collects the scan's garbage there).
 	Scanned func()
+
+	// afterItem, when set (tests), sees each worker after each item.
+	afterItem func(w *Worker, it Item)
 }
 
 // Run scans every item the source yields. Problems with single items are
@@ -91,6 +94,9 @@ func (s *Scanner) Run(ctx context.Context, src Source) (*Result, error) {
 					w = s.Engine.NewWorker()
 				} else if it.Rare {
 					w.TrimBuffer()
+				}
+				if s.afterItem != nil {
+					s.afterItem(w, it)
 				}
 				nBytes.Add(n)
 				if d := it.Delta; d != nil && d.OnDone != nil {

@@ -2,6 +2,7 @@ package scanner
 
 import (
 	"context"
+	"io"
 	"math/rand"
 	"strings"
 	"testing"
@@ -38,5 +39,36 @@ func TestWorkerTrimBuffer(t *testing.T) {
 		if w.buf != nil {
 			t.Fatalf("round %d: a %d-byte buffer kept", round, cap(w.buf))
 		}
+	}
+}
+
+// Run lets a worker's window buffer go after an item its source marks
+// Rare, and keeps it after any other: a directory's large files reuse it.
+func TestRunTrimsBufferAfterRareItems(t *testing.T) {
+	tok := fakeToken(rand.New(rand.NewSource(2)))
+	big := strings.Repeat("filler line without keys\n", 3*keepBuf/25) + "token " + tok + "\n"
+	item := func(path string, rare bool) Item {
+		return Item{Path: path, Size: int64(len(big)), Rare: rare,
+			// A plain reader (not InMemory), so the content streams
+			// through the worker's window.
+			Open: func(context.Context) (io.ReadCloser, error) {
+				return io.NopCloser(struct{ io.Reader }{strings.NewReader(big)}), nil
+			}}
+	}
+	s := &Scanner{Engine: testEngine(t, Options{}), Workers: 1}
+	kept := map[string]int{}
+	s.afterItem = func(w *Worker, it Item) { kept[it.Path] = cap(w.buf) }
+	res, err := s.Run(context.Background(), itemsSource{item("common.txt", false), item("rare.txt", true)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(res.Findings) != 2 {
+		t.Fatalf("%d findings, want the token in both items", len(res.Findings))
+	}
+	if kept["common.txt"] <= keepBuf {
+		t.Errorf("after a large common item the worker kept a %d-byte buffer, want the grown one", kept["common.txt"])
+	}
+	if kept["rare.txt"] != 0 {
+		t.Errorf("after a large rare item the worker kept a %d-byte buffer, want none", kept["rare.txt"])
 	}
 }
