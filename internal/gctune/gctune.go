@@ -21,11 +21,15 @@ import (
 
 // Pacing is a headroom policy: after each collection GOGC is set so the
 // heap may grow by Headroom bytes over the live heap, kept within
-// [MinPercent, MaxPercent].
+// [MinPercent, MaxPercent]; from LargeHeap bytes live on, the floor is
+// LargeMinPercent (when higher), since the collector's work per byte
+// allocated grows as the percentage falls, whatever the heap's size.
 type Pacing struct {
-	Headroom   uint64
-	MinPercent int
-	MaxPercent int
+	Headroom        uint64
+	MinPercent      int
+	MaxPercent      int
+	LargeHeap       uint64
+	LargeMinPercent int
 }
 
 // Percent is the GOGC the policy sets for a live heap of live bytes.
@@ -38,7 +42,11 @@ func (p Pacing) Percent(live uint64) int {
 	if p.Headroom >= live*uint64(p.MaxPercent)/100 {
 		return p.MaxPercent
 	}
-	return max(p.MinPercent, int(p.Headroom*100/live))
+	lo := p.MinPercent
+	if p.LargeHeap > 0 && live >= p.LargeHeap {
+		lo = max(lo, p.LargeMinPercent)
+	}
+	return max(lo, int(p.Headroom*100/live))
 }
 
 // Tuner applies a Pacing after every garbage collection until stopped.

@@ -8,23 +8,30 @@ import (
 )
 
 func TestPercent(t *testing.T) {
-	p := Pacing{Headroom: 12 << 20, MinPercent: 50, MaxPercent: 400}
+	p := Pacing{Headroom: 8 << 20, MinPercent: 30, MaxPercent: 400, LargeHeap: 64 << 20, LargeMinPercent: 50}
 	for _, tc := range []struct {
 		live uint64
 		want int
 	}{
 		{0, 400},
 		{1, 400},
-		{3 << 20, 400},  // 12 MiB over 3 MiB live: exactly 400%
-		{4 << 20, 300},  // the headroom in bytes
-		{12 << 20, 100}, // headroom equals live: the default pacing
-		{24 << 20, 50},
-		{48 << 20, 50}, // would be 25%: held at the minimum
+		{2 << 20, 400}, // 8 MiB over 2 MiB live: exactly 400%
+		{4 << 20, 200}, // the headroom in bytes
+		{8 << 20, 100}, // headroom equals live: the default pacing
+		{24 << 20, 33}, // 8/24
+		{32 << 20, 30}, // would be 25%: held at the minimum
+		{63 << 20, 30}, // still a small heap
+		{64 << 20, 50}, // a large one: the higher floor
 		{1 << 40, 50},
 	} {
 		if got := p.Percent(tc.live); got != tc.want {
 			t.Errorf("Percent(%d) = %d, want %d", tc.live, got, tc.want)
 		}
+	}
+	// Without a large-heap floor, MinPercent holds throughout.
+	p.LargeHeap = 0
+	if got := p.Percent(1 << 40); got != 30 {
+		t.Errorf("no LargeHeap: Percent(1 TiB) = %d, want 30", got)
 	}
 }
 
