@@ -156,41 +156,7 @@ const templateAuditHTML = `<!DOCTYPE html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>keytrail audit — {{.GeneratedAt}}</title>
 <style>
-:root { --critical:#c53030; --high:#dd6b20; --medium:#d69e2e; --low:#38a169; --ink:#1a202c; --muted:#4a5568; --line:#e2e8f0; }
-* { box-sizing: border-box; }
-body { margin: 0; font: 14px/1.45 system-ui, -apple-system, "Segoe UI", sans-serif; color: var(--ink); background: #f7fafc; }
-header { background: #1a202c; color: #fff; padding: 18px 28px; }
-header h1 { margin: 0; font-size: 22px; }
-header p { margin: 4px 0 0; color: #cbd5e0; }
-main { padding: 20px 28px 40px; }
-.counts { display: flex; gap: 14px; margin-bottom: 22px; flex-wrap: wrap; }
-.count { background: #fff; border-radius: 8px; padding: 12px 18px; min-width: 130px; border-top: 5px solid; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
-.count b { display: block; font-size: 28px; }
-.count.critical { border-color: var(--critical); } .count.high { border-color: var(--high); }
-.count.medium { border-color: var(--medium); } .count.low { border-color: var(--low); }
-.count.other { border-color: #718096; }
-table { border-collapse: collapse; width: 100%; background: #fff; box-shadow: 0 1px 3px rgba(0,0,0,.12); }
-th, td { text-align: left; padding: 6px 8px; border-bottom: 1px solid var(--line); vertical-align: top; font-size: 13px; }
-td.wrap { word-break: break-all; } td.date, td.num { white-space: nowrap; }
-th { background: #edf2f7; cursor: pointer; user-select: none; white-space: nowrap; }
-th[aria-sort=ascending]::after { content: " ▲"; } th[aria-sort=descending]::after { content: " ▼"; }
-td.num { text-align: right; }
-.risk { display: inline-block; padding: 1px 8px; border-radius: 10px; color: #fff; font-weight: 600; font-size: 12px; text-transform: uppercase; }
-.risk.critical { background: var(--critical); } .risk.high { background: var(--high); }
-.risk.medium { background: var(--medium); } .risk.low { background: var(--low); }
-code { font: 12px ui-monospace, SFMono-Regular, Menlo, monospace; }
-section.key { background: #fff; margin-top: 22px; padding: 14px 18px; border-radius: 8px; box-shadow: 0 1px 3px rgba(0,0,0,.12); border-left: 6px solid #718096; }
-section.key.critical { border-left-color: var(--critical); } section.key.high { border-left-color: var(--high); }
-section.key.medium { border-left-color: var(--medium); } section.key.low { border-left-color: var(--low); }
-section.key h2 { margin: 0 0 6px; font-size: 17px; }
-.facts { color: var(--muted); margin: 0 0 8px; }
-ul.reasons { margin: 6px 0 10px 18px; padding: 0; }
-svg.timeline { width: 100%; height: auto; max-width: 960px; display: block; }
-svg.timeline text { font: 11px system-ui, sans-serif; fill: #2d3748; }
-svg.timeline text.tick { fill: #718096; font-size: 10px; }
-.errors { color: var(--critical); }
-footer { color: var(--muted); padding: 0 28px 24px; font-size: 12px; }
-</style>
+` + auditCSS + `</style>
 </head>
 <body>
 <header>
@@ -252,37 +218,7 @@ leaked {{.Leaked}} ({{.LeakedAtSource}}){{if .Locations}} in {{join .Locations "
 </main>
 <footer>keytrail {{.Version}} · secrets are never included in this report · click a column header to sort</footer>
 <script>
-(function () {
-  var table = document.getElementById("keys");
-  var heads = table.tHead.rows[0].cells;
-  function value(row, col, num) {
-    var cell = row.cells[col];
-    var v = cell.hasAttribute("data-v") ? cell.getAttribute("data-v") : cell.textContent.trim();
-    return num ? parseFloat(v) || 0 : v.toLowerCase();
-  }
-  function sortBy(col, desc) {
-    var num = heads[col].getAttribute("data-type") === "num";
-    var body = table.tBodies[0];
-    var rows = Array.prototype.slice.call(body.rows);
-    rows.sort(function (a, b) {
-      var x = value(a, col, num), y = value(b, col, num);
-      var c = x < y ? -1 : x > y ? 1 : 0;
-      return desc ? -c : c;
-    });
-    rows.forEach(function (r) { body.appendChild(r); });
-    for (var i = 0; i < heads.length; i++) heads[i].removeAttribute("aria-sort");
-    heads[col].setAttribute("aria-sort", desc ? "descending" : "ascending");
-  }
-  for (var i = 0; i < heads.length; i++) {
-    heads[i].addEventListener("click", (function (col) {
-      return function () { sortBy(col, heads[col].getAttribute("aria-sort") === "ascending"); };
-    })(i));
-  }
-  // #sort=COLUMN or #sort=COLUMN-desc sorts on load, so a link can share a view.
-  var m = /^#sort=(\d+)(-desc)?$/.exec(location.hash);
-  if (m && heads[+m[1]]) sortBy(+m[1], !!m[2]);
-})();
-</script>
+` + auditScript + `</script>
 </body>
 </html>
 `
