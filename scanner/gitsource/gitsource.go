@@ -51,6 +51,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -137,8 +138,12 @@ type Source struct {
 	// base left the line cache before a worker aligned them (scanned
 	// whole instead).
 	deltaBlobs, basesLost atomic.Int64
-	lineMax               int // line cache budget (0: lineCacheMax); tests shrink it
-	streams               int // cat-file streams of a history walk (0: historyStreams, at most one per CPU); tests set it
+	// basesAwaited counts delta versions whose base was still being
+	// scanned when a worker took them up (see waitScanned).
+	basesAwaited atomic.Int64
+	lineMax      int           // line cache budget (0: lineCacheMax); tests shrink it
+	baseWait     time.Duration // how long a delta version waits for its base's scan (0: baseWaitMax); tests set it
+	streams      int           // cat-file streams of a history walk (0: historyStreams, at most one per CPU); tests set it
 	// done and total commits, read by the progress display.
 	doneCommits, totalCommits atomic.Int64
 

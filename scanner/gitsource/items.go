@@ -2,11 +2,14 @@ package gitsource
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 
@@ -245,19 +248,20 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		bl = lc.get(p, base)
 	}
 	hb, starts := lc.hashLinesStarts(data)
-	own := &blobLines{id: id, path: p}
+	own := &blobLines{id: id, path: p, scanned: make(chan struct{})}
 	lc.put(own, hb)
 	lc.words.put(hb) // the worker reads them back (or hashes again)
 	if bl == nil {
 		// Scanned whole; its keyword hits serve the versions made from it.
 		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, starts, h) },
-			OnDone: func(n int) { own.clean.Store(n == 0) }}
+			OnDone: func(n int) { own.clean.Store(n == 0); close(own.scanned) }}
 		return func() { lc.starts.put(starts) }
 	}
 	bd := &blobDelta{base: base}
 	bd.d.OnHits = func(h []scanner.Hit) { lc.setHits(own, starts, h) }
 	bd.d.OnDone = func(n int) {
 		bd.d.OnDone = nil
+		defer close(own.scanned)
 		if n != 0 || !bl.clean.Load() {
 			return
 		}
@@ -301,6 +305,7 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		bd.d.LineStarts = starts
 		// The base's hits, if its scan is done and they are still
 		// cached (else the engine searches near the edits).
+		waitScanned(ctx, bl, cmp.Or(s.baseWait, baseWaitMax), &s.basesAwaited)
 		bd.d.BaseHits = lc.carry(bl, lc.hits.get(0), bd.runs, starts)
 		s.deltaBlobs.Add(1)
 		return open(ctx)
@@ -403,5 +408,37 @@ func (s *Source) messageItem(b backend, id plumbing.Hash) scanner.Item {
 			}
 			return io.NopCloser(strings.NewReader(c.Message)), nil
 		},
+	}
+}
+
+// baseWaitMax bounds how long a worker waits for a version's base to be
+// scanned. Versions of a file edited in commit after commit arrive close
+// together, so with several workers a version often reached one while
+// its base was still being scanned, and then had no hits to carry: it
+// searched all of itself for keywords instead (on gitleaks' history 650
+// of its config file's versions, 50 KB each). The base is always with
+// another worker already (items are handed out in read order and a base
+// is read first), so the wait is short; the bound keeps a chain of
+// versions of one file from holding every worker for long.
+const baseWaitMax = 20 * time.Millisecond
+
+// waitScanned waits, up to max, for bl's scan to end, counting the waits
+// in n.
+func waitScanned(ctx context.Context, bl *blobLines, max time.Duration, n *atomic.Int64) {
+	if bl.scanned == nil {
+		return
+	}
+	select {
+	case <-bl.scanned:
+		return
+	default:
+	}
+	n.Add(1)
+	t := time.NewTimer(max)
+	defer t.Stop()
+	select {
+	case <-bl.scanned:
+	case <-t.C:
+	case <-ctx.Done():
 	}
 }

@@ -45,6 +45,9 @@ type blobLines struct {
 	// any version it is a delta of gave a finding: the versions made
 	// from it then inherit nothing (see deltaItem).
 	clean atomic.Bool
+	// scanned, when not nil, is closed once the version's scan is over
+	// (its hits stored, if they can be).
+	scanned chan struct{}
 	// ring order: head newest
 	prev, next *blobLines
 }

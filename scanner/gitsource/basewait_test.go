@@ -1,0 +1,115 @@
+package gitsource
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/keytrail/keytrail/scanner"
+)
+
+func TestWaitScanned(t *testing.T) {
+	ctx := context.Background()
+	var n atomic.Int64
+
+	// Scanned already, or not tracked: no wait.
+	done := &blobLines{scanned: make(chan struct{})}
+	close(done.scanned)
+	waitScanned(ctx, done, time.Hour, &n)
+	waitScanned(ctx, &blobLines{}, time.Hour, &n)
+	if n.Load() != 0 {
+		t.Fatalf("%d waits counted for scanned or untracked bases", n.Load())
+	}
+
+	// In progress: returns once the scan ends, not before.
+	bl := &blobLines{scanned: make(chan struct{})}
+	returned := make(chan struct{})
+	go func() { waitScanned(ctx, bl, time.Hour, &n); close(returned) }()
+	select {
+	case <-returned:
+		t.Fatal("returned while the base was still being scanned")
+	case <-time.After(30 * time.Millisecond):
+	}
+	close(bl.scanned)
+	<-returned
+	if n.Load() != 1 {
+		t.Fatalf("%d waits counted, want 1", n.Load())
+	}
+
+	// Never ends: the bound, or the context, ends the wait.
+	waitScanned(ctx, &blobLines{scanned: make(chan struct{})}, time.Millisecond, &n)
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	waitScanned(cctx, &blobLines{scanned: make(chan struct{})}, time.Hour, &n)
+	if n.Load() != 3 {
+		t.Fatalf("%d waits counted, want 3", n.Load())
+	}
+}
+
+// A delta version a worker takes up while its base is still being
+// scanned waits for that scan, then carries the base's keyword hits
+// instead of searching all of itself.
+func TestDeltaWaitsForBaseHits(t *testing.T) {
+	r := newRepo(t)
+	var v1, v2 strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&v1, "line %d of the file\n", i)
+	}
+	v2.WriteString(v1.String())
+	v2.WriteString("one more line\n")
+	r.commit("one", map[string]string{"f.txt": v1.String()})
+	r.commit("two", map[string]string{"f.txt": v2.String()})
+
+	src := New(Options{Path: r.dir, Backend: BackendGit})
+	defer src.Close()
+	src.baseWait = time.Hour
+	var items []scanner.Item
+	if err := src.Items(context.Background(), func(it scanner.Item) error {
+		if it.Path == "f.txt" {
+			items = append(items, it)
+		}
+		return nil
+	}, func(err error) { t.Error(err) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].Delta == nil || items[1].Delta == nil {
+		t.Fatalf("want two versions of f.txt, the second a delta; got %d", len(items))
+	}
+	base, version := items[0], items[1]
+
+	// What the engine would see: the hits handed over with the content
+	// (closing the reader recycles them).
+	opened := make(chan error, 1)
+	var carried []scanner.Hit
+	go func() {
+		rc, err := version.Open(context.Background())
+		if err == nil {
+			carried = slices.Clone(version.Delta.BaseHits)
+			rc.Close()
+		}
+		opened <- err
+	}()
+	select {
+	case err := <-opened:
+		t.Fatalf("the version was opened (err %v) while its base was still being scanned", err)
+	case <-time.After(30 * time.Millisecond):
+	}
+	// The base's scan ends: a keyword hit on its line 3, which the
+	// version keeps.
+	pos := int32(strings.Index(v1.String(), "line 3 "))
+	base.Delta.OnHits([]scanner.Hit{{Pos: pos, KW: 7}})
+	base.Delta.OnDone(0)
+	if err := <-opened; err != nil {
+		t.Fatal(err)
+	}
+	if len(carried) != 1 || carried[0] != (scanner.Hit{Pos: pos, KW: 7}) {
+		t.Errorf("carried hits %v, want the base's one at %d", carried, pos)
+	}
+	if got := src.basesAwaited.Load(); got != 1 {
+		t.Errorf("%d bases awaited, want 1", got)
+	}
+}
