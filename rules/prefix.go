@@ -84,6 +84,9 @@ type startFilter struct {
 	// byte, where \b sees the start of text), and ^(?:re) for a start at
 	// the first byte when the regex has begin anchors.
 	looseCtx, looseAt0, exactCtx, exactAt0 lazyRegexp
+	// gates, when set, reject most starts that cannot match before any
+	// regex runs (see gate.go).
+	gates gates
 }
 
 // groupBound is an opened-up repetition's count of runes allowed by the
@@ -145,6 +148,7 @@ func newStartFilter(expr string, parsed *syntax.Regexp) *startFilter {
 	}
 	sort.Strings(set)
 	f.lits, f.m = set, kwmatch.New(set)
+	f.gates = newGates(parsed)
 	if l, n := loosen(expr); l != "" {
 		f.loose = l // checked when first compiled (lazyRegexp.tryGet)
 		if boundable(parsed, n) {
@@ -548,7 +552,7 @@ func (f *startFilter) findAll(expr string, text []byte) [][]int {
 	var out [][]int
 	pos := 0
 	for i, p := range starts {
-		if p < pos || i > 0 && p == starts[i-1] {
+		if p < pos || i > 0 && p == starts[i-1] || f.gates != nil && !f.gates.pass(text, p) {
 			continue
 		}
 		var loc []int
