@@ -30,8 +30,9 @@ import (
 // by one: a set that may hold any of them holds every byte from 0x80.
 type byteSet [4]uint64
 
-func (s *byteSet) add(b byte)      { s[b>>6] |= 1 << (b & 63) }
-func (s *byteSet) has(b byte) bool { return s[b>>6]&(1<<(b&63)) != 0 }
+func (s byteSet) with(b byte) byteSet { s.add(b); return s }
+func (s *byteSet) add(b byte)         { s[b>>6] |= 1 << (b & 63) }
+func (s *byteSet) has(b byte) bool    { return s[b>>6]&(1<<(b&63)) != 0 }
 func (s *byteSet) union(o byteSet) {
 	s[0], s[1], s[2], s[3] = s[0]|o[0], s[1]|o[1], s[2]|o[2], s[3]|o[3]
 }
@@ -60,13 +61,32 @@ func (s *byteSet) addFold(r rune, fold bool) {
 
 // cond is a necessary condition for a match at a start: from it, the
 // longest run of bytes in run, then a byte in next.
-type cond struct{ run, next byteSet }
+type cond struct {
+	run, next byteSet
+	// then narrows some bytes of next: after that byte the stop must go
+	// on with one of these (`,` must be followed by a blank or the w of
+	// `, with:`).
+	then []follow
+}
+
+type follow struct {
+	b   byte
+	set byteSet
+}
 
 func (c *cond) pass(text []byte, p int) bool {
 	for p < len(text) && c.run.has(text[p]) {
 		p++
 	}
-	return p < len(text) && c.next.has(text[p])
+	if p >= len(text) || !c.next.has(text[p]) {
+		return false
+	}
+	for _, f := range c.then {
+		if f.b == text[p] {
+			return p+1 < len(text) && f.set.has(text[p+1])
+		}
+	}
+	return true
 }
 
 // gate is one top-level alternative's conditions: a match of it meets
@@ -148,7 +168,7 @@ func gateOf(re *syntax.Regexp) gate {
 			break
 		}
 		if !d.nullable && !d.first.empty() && !run.empty() && !d.first.meets(run) {
-			g = append(g, cond{run: run, next: d.first})
+			g = append(g, cond{run: run, next: d.first, then: thens(e, d.first)})
 		}
 		run.union(d.chars)
 	}
@@ -236,4 +256,115 @@ func describe(re *syntax.Regexp) (desc, bool) {
 		return d, true
 	}
 	return desc{}, false
+}
+
+// thens lists, for each ASCII byte of first that e can begin with, what e
+// must consume next, where e cannot end after that byte alone.
+func thens(e *syntax.Regexp, first byteSet) []follow {
+	var out []follow
+	for b := 0; b < utf8.RuneSelf; b++ {
+		if !first.has(byte(b)) {
+			continue
+		}
+		set, end, ok := after(e, byte(b))
+		if ok && !end && !set.empty() {
+			out = append(out, follow{byte(b), set})
+		}
+	}
+	return out
+}
+
+// after returns the bytes re may consume right after consuming b first,
+// and whether re may end right after b; ok is false when it cannot tell
+// (the caller then asks nothing of the next byte). b is ASCII.
+func after(re *syntax.Regexp, b byte) (next byteSet, end, ok bool) {
+	fold := re.Flags&syntax.FoldCase != 0
+	switch re.Op {
+	case syntax.OpLiteral:
+		if len(re.Rune) == 0 {
+			return next, false, true
+		}
+		var f byteSet
+		f.addFold(re.Rune[0], fold)
+		if !f.has(b) {
+			return next, false, true
+		}
+		if len(re.Rune) == 1 {
+			return next, true, true
+		}
+		next.addFold(re.Rune[1], fold)
+		return next, false, true
+	case syntax.OpCharClass, syntax.OpAnyChar, syntax.OpAnyCharNotNL:
+		d, _ := describe(re)
+		return next, d.first.has(b), true
+	case syntax.OpCapture:
+		return after(re.Sub[0], b)
+	case syntax.OpStar, syntax.OpPlus, syntax.OpQuest, syntax.OpRepeat:
+		n, e, ok := after(re.Sub[0], b)
+		if !ok {
+			return next, false, false
+		}
+		more := re.Op == syntax.OpStar || re.Op == syntax.OpPlus || re.Op == syntax.OpRepeat && (re.Max < 0 || re.Max > 1)
+		if re.Op == syntax.OpRepeat && re.Max == 0 {
+			return next, false, true
+		}
+		if e && more {
+			d, ok := describe(re.Sub[0])
+			if !ok {
+				return next, false, false
+			}
+			n.union(d.first)
+		}
+		mustMore := re.Op == syntax.OpRepeat && re.Min > 1
+		return n, e && !mustMore, true
+	case syntax.OpAlternate:
+		for _, s := range re.Sub {
+			n, e, ok := after(s, b)
+			if !ok {
+				return next, false, false
+			}
+			next.union(n)
+			end = end || e
+		}
+		return next, end, true
+	case syntax.OpConcat:
+		// b is consumed by the first element that consumes anything:
+		// any of a nullable prefix.
+		for i, s := range re.Sub {
+			n, e, ok := after(s, b)
+			if !ok {
+				return next, false, false
+			}
+			next.union(n)
+			if e {
+				// What follows s: the first bytes of the rest, up to
+				// one that must consume; all nullable means re may end.
+				restNull := true
+				for _, r := range re.Sub[i+1:] {
+					d, ok := describe(r)
+					if !ok {
+						return next, false, false
+					}
+					next.union(d.first)
+					if !d.nullable {
+						restNull = false
+						break
+					}
+				}
+				end = end || restNull
+			}
+			d, ok := describe(s)
+			if !ok {
+				return next, false, false
+			}
+			if !d.nullable {
+				break
+			}
+		}
+		return next, end, true
+	case syntax.OpEmptyMatch, syntax.OpBeginLine, syntax.OpEndLine, syntax.OpBeginText,
+		syntax.OpEndText, syntax.OpWordBoundary, syntax.OpNoWordBoundary:
+		return next, false, true
+	}
+	return next, false, false
 }

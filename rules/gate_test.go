@@ -30,7 +30,11 @@ func showGates(gs gates) string {
 	for _, g := range gs {
 		var cs []string
 		for _, c := range g {
-			cs = append(cs, "["+showSet(c.run)+"]*["+showSet(c.next)+"]")
+			s := "[" + showSet(c.run) + "]*[" + showSet(c.next) + "]"
+			for _, f := range c.then {
+				s += "(" + showSet(byteSet{}.with(f.b)) + "[" + showSet(f.set) + "])"
+			}
+			cs = append(cs, s)
 		}
 		alts = append(alts, strings.Join(cs, "&"))
 	}
@@ -49,6 +53,9 @@ func TestNewGates(t *testing.T) {
 		{`\bkey\b=`, "[k]*[e]&[ek]*[y]&[eky]*[=]"},
 		// Case folding: k has a non-ASCII fold (U+212A, the Kelvin sign).
 		{`(?i)ke=`, "[Kk+]*[Ee]&[EKek+]*[=]"},
+		// A byte of the stop that must be followed by another says which.
+		{`a+(?:=|!=|,[ \t]*with:)`, `[a]*[!,=](![=])(,[\t w])`},
+		{`a+(?:=>?|x{2,3}|y+)`, `[a]*[=xy](x[x])`},
 		// Every alternative needs a gate of its own.
 		{`ab=|cd\(`, "[a]*[b]&[ab]*[=] | [c]*[d]&[cd]*[(]"},
 		{`ab=|c`, ""},
@@ -71,7 +78,7 @@ func TestNewGates(t *testing.T) {
 }
 
 func TestGatePass(t *testing.T) {
-	re, _ := syntax.Parse(`(?i)(?:secret|token)[\w.-]*[ \t]*(?:=|:)[ \t]*"(\w+)"|\bset\w*\(`, syntax.Perl)
+	re, _ := syntax.Parse(`(?i)(?:secret|token)[\w.-]*[ \t]*(?:=|:|,[ \t]*with:)[ \t]*"(\w+)"|\bset\w*\(`, syntax.Perl)
 	gs := newGates(re)
 	for _, tc := range []struct {
 		text string
@@ -84,7 +91,10 @@ func TestGatePass(t *testing.T) {
 		{`setSecret(`, true},
 		{`secret is rotated`, false},
 		{`validateSecret(x)`, false}, // neither shape starts here
-		{`secretToken`, false},       // the run reaches the end
+		{`secret, token`, false},
+		{`secret, with: "x"`, true},
+		{`secret,`, false},
+		{`secretToken`, false}, // the run reaches the end
 		{"secret\n= x", false},
 		{``, false},
 	} {
