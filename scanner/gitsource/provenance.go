@@ -382,8 +382,9 @@ func (s *Source) finalizeOwn(ctx context.Context, fs []fref) ([]scanner.Finding,
 	for _, g := range order {
 		secrets = append(secrets, g.secret)
 	}
+	rx := newSecretIndex(secrets)
 	for i := range out {
-		out[i].Message = redactAll(out[i].Message, secrets)
+		out[i].Message = rx.redact(out[i].Message)
 	}
 	return out, nil
 }
@@ -453,7 +454,8 @@ func (s *Source) containing(cs []candidate) int {
 	return n
 }
 
-// redactAll replaces each secret in s with its redacted hint.
+// redactAll replaces each secret in s with its redacted hint, in the
+// order of secrets.
 func redactAll(s string, secrets []string) string {
 	for _, sec := range secrets {
 		if sec != "" && strings.Contains(s, sec) {
@@ -461,6 +463,57 @@ func redactAll(s string, secrets []string) string {
 		}
 	}
 	return s
+}
+
+// secretIndex redacts every secret of a scan in each finding's commit
+// subject. Trying every secret on every subject was quadratic: on a
+// history with 4,900 findings (keytrail's own, its test data full of
+// fake keys) 24 million searches, 0.9 s, 42% of the scan. The index
+// finds the secrets a subject holds by their first four bytes.
+type secretIndex struct {
+	secrets []string
+	by4     map[string][]int32
+	short   []int32 // secrets of fewer than four bytes: tried on every subject
+}
+
+func newSecretIndex(secrets []string) *secretIndex {
+	x := &secretIndex{secrets: secrets, by4: map[string][]int32{}}
+	for i, sec := range secrets {
+		switch {
+		case sec == "":
+		case len(sec) < 4:
+			x.short = append(x.short, int32(i))
+		default:
+			x.by4[sec[:4]] = append(x.by4[sec[:4]], int32(i))
+		}
+	}
+	return x
+}
+
+// redact is redactAll(s, secrets) for the secrets s holds: the same
+// replacements in the same order. (A secret that would only appear in s
+// once another's redacted hint is in place is not one s holds, and is
+// left alone.)
+func (x *secretIndex) redact(s string) string {
+	var in []int32
+	for i := 0; i+4 <= len(s); i++ {
+		for _, j := range x.by4[s[i:i+4]] {
+			if strings.HasPrefix(s[i:], x.secrets[j]) {
+				in = append(in, j)
+			}
+		}
+	}
+	if len(in) == 0 && len(x.short) == 0 {
+		return s
+	}
+	in = append(in, x.short...)
+	slices.Sort(in)
+	in = slices.Compact(in)
+	held := make([]string, len(in))
+	for k, j := range in {
+		held[k] = x.secrets[j]
+	}
+	return redactAll(s, held)
 }
 
 func cloneMeta(m map[string]string) map[string]string {
