@@ -4,7 +4,7 @@ BIN      := bin/keytrail
 VERSION  ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
 LDFLAGS  := -s -w -X github.com/keytrail/keytrail/internal/cli.Version=$(VERSION)
 
-.PHONY: build test fuzz bench lint demo clean accuracy
+.PHONY: build test fuzz bench lint demo clean accuracy pgo
 
 # CGO_ENABLED=0: a static binary, which runs on any Linux and does not map
 # libc (1.5 MB less resident on every run; see BENCHMARKS.md).
@@ -50,3 +50,8 @@ demo: build
 
 clean:
 	rm -rf bin .bench testdata/demo-repo testdata/demo-audit.html
+
+# Rewrite cmd/keytrail/default.pgo from inputs no benchmark times
+# (scripts/pgo.sh says which).
+pgo:
+	./scripts/pgo.sh
