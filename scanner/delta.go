@@ -75,8 +75,8 @@ type Hit struct{ Pos, KW int32 }
 // search; Lead rules' block walks read it too. On gitleaks' history
 // 6,678 of 7,529 delta versions carried their base's hits and the scan
 // took 8% less CPU time. The rest came to a worker while their base was
-// still being scanned; now they wait for it (see gitsource's
-// waitScanned), and all but one carry them.
+// still being scanned; now they wait for it unless it is waiting itself
+// (see gitsource's waitScanned), and ~7,000 of ~7,150 carry them.
 
 // Span is a byte range [Start, End).
 type Span struct{ Start, End int }

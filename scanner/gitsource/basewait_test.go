@@ -19,8 +19,9 @@ func TestWaitScanned(t *testing.T) {
 	// Scanned already, or not tracked: no wait.
 	done := &blobLines{scanned: make(chan struct{})}
 	close(done.scanned)
-	waitScanned(ctx, done, time.Hour, &n)
-	waitScanned(ctx, &blobLines{}, time.Hour, &n)
+	self := &blobLines{}
+	waitScanned(ctx, done, self, time.Hour, &n)
+	waitScanned(ctx, &blobLines{}, self, time.Hour, &n)
 	if n.Load() != 0 {
 		t.Fatalf("%d waits counted for scanned or untracked bases", n.Load())
 	}
@@ -28,23 +29,38 @@ func TestWaitScanned(t *testing.T) {
 	// In progress: returns once the scan ends, not before.
 	bl := &blobLines{scanned: make(chan struct{})}
 	returned := make(chan struct{})
-	go func() { waitScanned(ctx, bl, time.Hour, &n); close(returned) }()
+	go func() { waitScanned(ctx, bl, self, time.Hour, &n); close(returned) }()
 	select {
 	case <-returned:
 		t.Fatal("returned while the base was still being scanned")
 	case <-time.After(30 * time.Millisecond):
 	}
+	// While it waits, it says so: a version made from it does not wait
+	// for it (the chain would run one version at a time).
+	if !self.waiting.Load() {
+		t.Error("a waiting version is not marked waiting")
+	}
+	next := &blobLines{}
+	waitScanned(ctx, self, next, time.Hour, &n) // self.scanned is nil: no wait anyway
+	self.scanned = make(chan struct{})
+	waitScanned(ctx, self, next, 50*time.Millisecond, &n)
+	if next.waiting.Load() {
+		t.Error("waited for a base that is itself waiting")
+	}
 	close(bl.scanned)
 	<-returned
+	if self.waiting.Load() {
+		t.Error("still marked waiting after the wait")
+	}
 	if n.Load() != 1 {
 		t.Fatalf("%d waits counted, want 1", n.Load())
 	}
 
 	// Never ends: the bound, or the context, ends the wait.
-	waitScanned(ctx, &blobLines{scanned: make(chan struct{})}, time.Millisecond, &n)
+	waitScanned(ctx, &blobLines{scanned: make(chan struct{})}, self, time.Millisecond, &n)
 	cctx, cancel := context.WithCancel(ctx)
 	cancel()
-	waitScanned(cctx, &blobLines{scanned: make(chan struct{})}, time.Hour, &n)
+	waitScanned(cctx, &blobLines{scanned: make(chan struct{})}, self, time.Hour, &n)
 	if n.Load() != 3 {
 		t.Fatalf("%d waits counted, want 3", n.Load())
 	}

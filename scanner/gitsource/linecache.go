@@ -46,8 +46,10 @@ type blobLines struct {
 	// from it then inherit nothing (see deltaItem).
 	clean atomic.Bool
 	// scanned, when not nil, is closed once the version's scan is over
-	// (its hits stored, if they can be).
+	// (its hits stored, if they can be); waiting is set while the
+	// version's worker waits for its base's (see waitScanned).
 	scanned chan struct{}
+	waiting atomic.Bool
 	// ring order: head newest
 	prev, next *blobLines
 }
