@@ -129,3 +129,41 @@ func TestDeltaWaitsForBaseHits(t *testing.T) {
 		t.Errorf("%d bases awaited, want 1", got)
 	}
 }
+
+// A version that found nothing drops its record once its base is known
+// to have found nothing too, even when the base's scan ends after its
+// own; a base that found something keeps it.
+func TestCleanRecordDroppedWhenBaseSettlesLater(t *testing.T) {
+	for _, baseFound := range []int{0, 1} {
+		r := newRepo(t)
+		var v1 strings.Builder
+		for i := range 40 {
+			fmt.Fprintf(&v1, "line %d of the file\n", i)
+		}
+		r.commit("one", map[string]string{"f.txt": v1.String()})
+		r.commit("two", map[string]string{"f.txt": v1.String() + "one more line\n"})
+		src := New(Options{Path: r.dir, Backend: BackendGit})
+		var items []scanner.Item
+		if err := src.Items(context.Background(), func(it scanner.Item) error {
+			if it.Path == "f.txt" {
+				items = append(items, it)
+			}
+			return nil
+		}, func(err error) { t.Error(err) }); err != nil {
+			t.Fatal(err)
+		}
+		if len(items) != 2 || len(src.deltas) != 1 {
+			t.Fatalf("want two versions, one a delta record; got %d, %d", len(items), len(src.deltas))
+		}
+		base, version := items[0], items[1]
+		version.Delta.OnDone(0)
+		if len(src.deltas) != 1 {
+			t.Fatalf("record dropped before the base's scan ended")
+		}
+		base.Delta.OnDone(baseFound)
+		if got, want := len(src.deltas), baseFound; got != want {
+			t.Errorf("base found %d: %d records kept, want %d", baseFound, got, want)
+		}
+		src.Close()
+	}
+}

@@ -141,6 +141,7 @@ type Source struct {
 	// basesAwaited counts delta versions whose base was still being
 	// scanned when a worker took them up (see waitScanned).
 	basesAwaited atomic.Int64
+	cleanMu      sync.Mutex    // blobLines.settled and onSettle
 	lineMax      int           // line cache budget (0: lineCacheMax); tests shrink it
 	baseWait     time.Duration // how long a delta version waits for its base's scan (0: baseWaitMax); tests set it
 	streams      int           // cat-file streams of a history walk (0: historyStreams, at most one per CPU); tests set it

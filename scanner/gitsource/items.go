@@ -254,7 +254,7 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	if bl == nil {
 		// Scanned whole; its keyword hits serve the versions made from it.
 		it.Delta = &scanner.Delta{OnHits: func(h []scanner.Hit) { lc.setHits(own, starts, h) },
-			OnDone: func(n int) { own.clean.Store(n == 0); close(own.scanned) }}
+			OnDone: func(n int) { s.settle(own, n == 0); close(own.scanned) }}
 		return func() { lc.starts.put(starts) }
 	}
 	bd := &blobDelta{base: base}
@@ -262,17 +262,22 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	bd.d.OnDone = func(n int) {
 		bd.d.OnDone = nil
 		defer close(own.scanned)
-		if n != 0 || !bl.clean.Load() {
+		if n != 0 {
+			s.settle(own, false)
 			return
 		}
-		// Nothing to inherit, nothing found: Finalize has no use for
-		// the version's record (its runs and rescanned ranges were ~3
-		// MB of the live heap on gitleaks' history). A base whose scan
-		// is not over yet counts as not clean.
-		own.clean.Store(true)
-		s.deltaMu.Lock()
-		delete(s.deltas, id)
-		s.deltaMu.Unlock()
+		// Nothing found: once the base is known to have nothing to
+		// inherit either (its scan may still be running), Finalize has
+		// no use for the version's record (its runs and rescanned
+		// ranges were ~3 MB of the live heap on gitleaks' history).
+		s.whenSettled(bl, func(baseClean bool) {
+			if baseClean {
+				s.deltaMu.Lock()
+				delete(s.deltas, id)
+				s.deltaMu.Unlock()
+			}
+			s.settle(own, baseClean)
+		})
 	}
 	s.deltaMu.Lock()
 	s.deltas[id] = bd
@@ -453,4 +458,33 @@ func waitScanned(ctx context.Context, base, self *blobLines, max time.Duration, 
 	case <-t.C:
 	case <-ctx.Done():
 	}
+}
+
+// settle records whether bl is clean (see blobLines.clean), once its scan
+// is over, and runs what waited for that.
+func (s *Source) settle(bl *blobLines, clean bool) {
+	s.cleanMu.Lock()
+	bl.clean.Store(clean)
+	bl.settled = true
+	fns := bl.onSettle
+	bl.onSettle = nil
+	s.cleanMu.Unlock()
+	for _, f := range fns {
+		f(clean)
+	}
+}
+
+// whenSettled calls f with whether bl is clean as soon as that is known:
+// now, or when bl's scan ends. A version finished before its base did
+// used to count that base as not clean and keep its record.
+func (s *Source) whenSettled(bl *blobLines, f func(clean bool)) {
+	s.cleanMu.Lock()
+	if !bl.settled {
+		bl.onSettle = append(bl.onSettle, f)
+		s.cleanMu.Unlock()
+		return
+	}
+	clean := bl.clean.Load()
+	s.cleanMu.Unlock()
+	f(clean)
 }

@@ -45,6 +45,10 @@ type blobLines struct {
 	// any version it is a delta of gave a finding: the versions made
 	// from it then inherit nothing (see deltaItem).
 	clean atomic.Bool
+	// settled is set, under the source's cleanMu, once clean is final;
+	// onSettle is what waits for that (see Source.settle).
+	settled  bool
+	onSettle []func(clean bool)
 	// scanned, when not nil, is closed once the version's scan is over
 	// (its hits stored, if they can be); waiting is set while the
 	// version's worker waits for its base's (see waitScanned).
