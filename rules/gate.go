@@ -117,15 +117,8 @@ func (gs gates) pass(text []byte, p int) bool {
 // newGates derives the gates of re, nil when some top-level alternative
 // has none.
 func newGates(re *syntax.Regexp) gates {
-	for re.Op == syntax.OpCapture {
-		re = re.Sub[0]
-	}
-	alts := []*syntax.Regexp{re}
-	if re.Op == syntax.OpAlternate {
-		alts = re.Sub
-	}
 	var gs gates
-	for _, a := range alts {
+	for _, a := range parts(re, syntax.OpAlternate) {
 		g := gateOf(a)
 		if len(g) == 0 {
 			return nil
@@ -141,13 +134,7 @@ func newGates(re *syntax.Regexp) gates {
 // run of bytes the elements before it may consume, then one it may
 // begin with. The walk ends at the first element it cannot describe.
 func gateOf(re *syntax.Regexp) gate {
-	for re.Op == syntax.OpCapture {
-		re = re.Sub[0]
-	}
-	elems := []*syntax.Regexp{re}
-	if re.Op == syntax.OpConcat {
-		elems = re.Sub
-	}
+	elems := parts(re, syntax.OpConcat)
 	// A literal is a run of elements of one character each: "pass=" has
 	// a stop at its "=".
 	var flat []*syntax.Regexp
@@ -173,6 +160,18 @@ func gateOf(re *syntax.Regexp) gate {
 		run.union(d.chars)
 	}
 	return g
+}
+
+// parts returns the subexpressions of re, inside any groups, if it is
+// an op (alternatives, or the elements of a concatenation), else re.
+func parts(re *syntax.Regexp, op syntax.Op) []*syntax.Regexp {
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	if re.Op == op {
+		return re.Sub
+	}
+	return []*syntax.Regexp{re}
 }
 
 // desc is what gateOf needs of a sub-expression: every byte it may

@@ -19,16 +19,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if [ -z "${CORPUS:-}" ]; then
-	common=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || echo "$PWD/.git")
-	for c in "../shared/corpora/creddata-dev" "$(dirname "$common")/../shared/corpora/creddata-dev" \
-		"/work/shared/corpora/creddata-dev"; do
-		if [ -d "$c" ]; then
-			CORPUS=$c
-			break
-		fi
-	done
-fi
+. scripts/corpus.sh
+find_corpus
 if [ -z "${CORPUS:-}" ] || ! [ -f "$CORPUS/labels.jsonl" ] || ! [ -d "$CORPUS/files" ]; then
 	echo "accuracy: no corpus found (${CORPUS:-looked in ../shared/corpora/creddata-dev and /work/shared/corpora/creddata-dev});" >&2
 	echo "accuracy: set CORPUS=DIR to a folder holding files/ and labels.jsonl. Nothing measured." >&2

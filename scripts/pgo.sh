@@ -15,16 +15,8 @@
 #   scripts/pgo.sh            # then rebuild: make build
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ -z "${CORPUS:-}" ]; then
-	common=$(git rev-parse --path-format=absolute --git-common-dir 2>/dev/null || echo "$PWD/.git")
-	for c in "../shared/corpora/creddata-dev" "$(dirname "$common")/../shared/corpora/creddata-dev" \
-		"/work/shared/corpora/creddata-dev"; do
-		if [ -d "$c/files" ]; then
-			CORPUS=$c
-			break
-		fi
-	done
-fi
+. scripts/corpus.sh
+find_corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 

@@ -70,32 +70,8 @@ func TestWaitScanned(t *testing.T) {
 // scanned waits for that scan, then carries the base's keyword hits
 // instead of searching all of itself.
 func TestDeltaWaitsForBaseHits(t *testing.T) {
-	r := newRepo(t)
-	var v1, v2 strings.Builder
-	for i := range 40 {
-		fmt.Fprintf(&v1, "line %d of the file\n", i)
-	}
-	v2.WriteString(v1.String())
-	v2.WriteString("one more line\n")
-	r.commit("one", map[string]string{"f.txt": v1.String()})
-	r.commit("two", map[string]string{"f.txt": v2.String()})
-
-	src := New(Options{Path: r.dir, Backend: BackendGit})
-	defer src.Close()
+	src, v1, base, version := twoVersions(t)
 	src.baseWait = time.Hour
-	var items []scanner.Item
-	if err := src.Items(context.Background(), func(it scanner.Item) error {
-		if it.Path == "f.txt" {
-			items = append(items, it)
-		}
-		return nil
-	}, func(err error) { t.Error(err) }); err != nil {
-		t.Fatal(err)
-	}
-	if len(items) != 2 || items[0].Delta == nil || items[1].Delta == nil {
-		t.Fatalf("want two versions of f.txt, the second a delta; got %d", len(items))
-	}
-	base, version := items[0], items[1]
 
 	// What the engine would see: the hits handed over with the content
 	// (closing the reader recycles them).
@@ -116,7 +92,7 @@ func TestDeltaWaitsForBaseHits(t *testing.T) {
 	}
 	// The base's scan ends: a keyword hit on its line 3, which the
 	// version keeps.
-	pos := int32(strings.Index(v1.String(), "line 3 "))
+	pos := int32(strings.Index(v1, "line 3 "))
 	base.Delta.OnHits([]scanner.Hit{{Pos: pos, KW: 7}})
 	base.Delta.OnDone(0)
 	if err := <-opened; err != nil {
@@ -135,27 +111,10 @@ func TestDeltaWaitsForBaseHits(t *testing.T) {
 // own; a base that found something keeps it.
 func TestCleanRecordDroppedWhenBaseSettlesLater(t *testing.T) {
 	for _, baseFound := range []int{0, 1} {
-		r := newRepo(t)
-		var v1 strings.Builder
-		for i := range 40 {
-			fmt.Fprintf(&v1, "line %d of the file\n", i)
+		src, _, base, version := twoVersions(t)
+		if len(src.deltas) != 1 {
+			t.Fatalf("%d delta records, want 1", len(src.deltas))
 		}
-		r.commit("one", map[string]string{"f.txt": v1.String()})
-		r.commit("two", map[string]string{"f.txt": v1.String() + "one more line\n"})
-		src := New(Options{Path: r.dir, Backend: BackendGit})
-		var items []scanner.Item
-		if err := src.Items(context.Background(), func(it scanner.Item) error {
-			if it.Path == "f.txt" {
-				items = append(items, it)
-			}
-			return nil
-		}, func(err error) { t.Error(err) }); err != nil {
-			t.Fatal(err)
-		}
-		if len(items) != 2 || len(src.deltas) != 1 {
-			t.Fatalf("want two versions, one a delta record; got %d, %d", len(items), len(src.deltas))
-		}
-		base, version := items[0], items[1]
 		version.Delta.OnDone(0)
 		if len(src.deltas) != 1 {
 			t.Fatalf("record dropped before the base's scan ended")
@@ -164,6 +123,36 @@ func TestCleanRecordDroppedWhenBaseSettlesLater(t *testing.T) {
 		if got, want := len(src.deltas), baseFound; got != want {
 			t.Errorf("base found %d: %d records kept, want %d", baseFound, got, want)
 		}
-		src.Close()
 	}
+}
+
+// twoVersions makes a history of two versions of f.txt (the first, v1,
+// 40 lines; the second one line longer) and reads its items without
+// scanning them: the source, v1 and the two versions' items (the second
+// a delta of the first).
+func twoVersions(t *testing.T) (src *Source, v1 string, base, version scanner.Item) {
+	t.Helper()
+	r := newRepo(t)
+	var b strings.Builder
+	for i := range 40 {
+		fmt.Fprintf(&b, "line %d of the file\n", i)
+	}
+	v1 = b.String()
+	r.commit("one", map[string]string{"f.txt": v1})
+	r.commit("two", map[string]string{"f.txt": v1 + "one more line\n"})
+	src = New(Options{Path: r.dir, Backend: BackendGit})
+	t.Cleanup(func() { src.Close() })
+	var items []scanner.Item
+	if err := src.Items(context.Background(), func(it scanner.Item) error {
+		if it.Path == "f.txt" {
+			items = append(items, it)
+		}
+		return nil
+	}, func(err error) { t.Error(err) }); err != nil {
+		t.Fatal(err)
+	}
+	if len(items) != 2 || items[0].Delta == nil || items[1].Delta == nil {
+		t.Fatalf("want two versions of f.txt, the second a delta; got %d", len(items))
+	}
+	return src, v1, items[0], items[1]
 }
