@@ -422,9 +422,8 @@ func (s *Source) messageItem(b backend, id plumbing.Hash) scanner.Item {
 // its base was still being scanned, and then had no hits to carry: it
 // searched all of itself for keywords instead (on gitleaks' history 851
 // of 7,529 delta versions, most of them its 50 KB config file's). The
-// base is always with
-// another worker already (items are handed out in read order and a base
-// is read first), so the wait is short.
+// base is always with another worker already (items are handed out in
+// read order and a base is read first), so the wait is short.
 //
 // A version does not wait for a base that is itself waiting: otherwise
 // the versions of a file changed in every commit would run one at a
