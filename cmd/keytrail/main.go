@@ -4,6 +4,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"os/signal"
 	"runtime/pprof"
@@ -14,7 +15,7 @@ import (
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	stopProfile := cpuProfile(os.Getenv("KEYTRAIL_CPUPROFILE"))
+	stopProfile := cpuProfile(os.Getenv("KEYTRAIL_CPUPROFILE"), os.Stderr)
 	code := cli.Run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stopProfile()
 	stop()
@@ -24,7 +25,7 @@ func main() {
 // cpuProfile writes a CPU profile of the run to path, when set: for
 // profiling, and for the profile the build is optimised with
 // (scripts/pgo.sh writes cmd/keytrail/default.pgo from such profiles).
-func cpuProfile(path string) (stop func()) {
+func cpuProfile(path string, stderr io.Writer) (stop func()) {
 	if path == "" {
 		return func() {}
 	}
@@ -33,7 +34,7 @@ func cpuProfile(path string) (stop func()) {
 		err = pprof.StartCPUProfile(f)
 	}
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "keytrail: KEYTRAIL_CPUPROFILE=%s: %v\n", path, err)
+		fmt.Fprintf(stderr, "keytrail: KEYTRAIL_CPUPROFILE=%s: %v\n", path, err)
 		if f != nil {
 			f.Close()
 		}
@@ -42,7 +43,7 @@ func cpuProfile(path string) (stop func()) {
 	return func() {
 		pprof.StopCPUProfile()
 		if err := f.Close(); err != nil {
-			fmt.Fprintf(os.Stderr, "keytrail: KEYTRAIL_CPUPROFILE=%s: %v\n", path, err)
+			fmt.Fprintf(stderr, "keytrail: KEYTRAIL_CPUPROFILE=%s: %v\n", path, err)
 		}
 	}
 }

@@ -6,15 +6,17 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
 func TestCPUProfile(t *testing.T) {
 	// Unset: nothing is written.
-	cpuProfile("")()
+	var stderr bytes.Buffer
+	cpuProfile("", &stderr)()
 
 	path := filepath.Join(t.TempDir(), "cpu.prof")
-	stop := cpuProfile(path)
+	stop := cpuProfile(path, &stderr)
 	x := 0
 	for i := range 20_000_000 { // some work, so the profile has samples to hold
 		x += i % 7
@@ -34,6 +36,15 @@ func TestCPUProfile(t *testing.T) {
 		t.Fatalf("KEYTRAIL_CPUPROFILE wrote a cut or empty profile (%d bytes, %v)", len(body), err)
 	}
 
-	// A path that cannot be created: the run goes on without a profile.
-	cpuProfile(filepath.Join(t.TempDir(), "missing", "cpu.prof"))()
+	if stderr.Len() != 0 {
+		t.Fatalf("complaints on a good path: %s", stderr.String())
+	}
+
+	// A path that cannot be created: the run goes on without a profile,
+	// and says so, naming it.
+	bad := filepath.Join(t.TempDir(), "missing", "cpu.prof")
+	cpuProfile(bad, &stderr)()
+	if !strings.Contains(stderr.String(), bad) {
+		t.Fatalf("no error naming %s: %q", bad, stderr.String())
+	}
 }
