@@ -812,3 +812,25 @@ func lowerASCII(c byte) byte {
 	}
 	return c
 }
+
+// anyStart reports whether findAll would run the regex at some start of
+// text (see usable).
+func (f *startFilter) anyStart(text []byte) bool {
+	var buf [32]int
+	starts := f.m.AppendStarts(buf[:0], text)
+	if len(starts) == 0 {
+		return false
+	}
+	if f.gates == nil {
+		return true
+	}
+	for _, p := range starts {
+		if f.gates.pass(text, p) {
+			return true
+		}
+		if f.skip > 0 && p > 0 && text[p-1] < 0x80 && f.gates.pass(text, p-1) {
+			return true
+		}
+	}
+	return false
+}

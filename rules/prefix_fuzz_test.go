@@ -45,6 +45,9 @@ func FuzzStartFilter(f *testing.F) {
 		if got := r.starts.findAll(r.Regex, b); !reflect.DeepEqual(got, want) {
 			t.Fatalf("rule %s on %q:\n got %v\nwant %v", r.ID, text, got, want)
 		}
+		if len(want) > 0 && !r.MayMatch(b) {
+			t.Fatalf("rule %s on %q: MayMatch false, but the regex matches at %v", r.ID, text, want)
+		}
 	})
 }
 

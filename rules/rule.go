@@ -705,3 +705,19 @@ func matchSegments(pat, segs []string) bool {
 	}
 	return len(segs) == 0
 }
+
+// MayMatch reports whether FindAll could find a match in text. It is
+// false when text lacks the literal every match holds, or when the start
+// filter finds no start that passes its gates: the checks FindAll makes
+// first, without a regex. A caller can then skip what it does around
+// FindAll (the engine's memo hashes each region twice).
+func (r *Rule) MayMatch(text []byte) bool {
+	r.prepare()
+	if r.need != nil && !r.need.in(text) {
+		return false
+	}
+	if r.starts == nil || !r.starts.usable(text) {
+		return true
+	}
+	return r.starts.anyStart(text)
+}

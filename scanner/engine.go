@@ -625,6 +625,11 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 	}
 	find := func(ri, regStart, regEnd int) {
 		text := data[regStart:regEnd]
+		// Half the regions of a history scan have no start the rule's
+		// filters let through; those need neither the memo nor FindAll.
+		if !e.rules[ri].MayMatch(text) {
+			return
+		}
 		k := e.memo.key(ri, text)
 		ms, ok := e.memo.get(k)
 		if !ok {
