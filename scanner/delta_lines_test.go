@@ -1,0 +1,55 @@
+package scanner
+
+import (
+	"bytes"
+	"fmt"
+	"slices"
+	"testing"
+)
+
+// lineStartsOf is what a git source hands over as Delta.LineStarts: each
+// line's start (a line ends after its newline), then len(data).
+func lineStartsOf(data []byte) []int32 {
+	var ls []int32
+	for off := 0; off < len(data); {
+		ls = append(ls, int32(off))
+		i := bytes.IndexByte(data[off:], '\n') + 1
+		if i == 0 {
+			i = len(data) - off
+		}
+		off += i
+	}
+	return append(ls, int32(len(data)))
+}
+
+// FuzzDeltaFinishLines checks that the rescanned line ranges found with
+// the source's line starts (a binary search per end) are those found by
+// counting newlines, for ranges anywhere in arbitrary content.
+func FuzzDeltaFinishLines(f *testing.F) {
+	for _, s := range []string{"", "\n", "a", "a\n", "a\nb", "a\nb\n", "\n\n\nxyz\n\n", "one\ntwo\nthree"} {
+		f.Add([]byte(s), uint16(0), uint16(1), uint16(3), uint16(2))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, a, b, c, d uint16) {
+		n := len(data) + 1
+		spans := []rerunSpan{
+			{0, int(a) % n, int(b) % n},
+			{1, int(c) % n, int(d) % n},
+			{0, int(d) % n, n - 1},
+			{-1, int(b) % n, int(a) % n},
+		}
+		names := func(i int) string { return fmt.Sprint("rule", i) }
+		counted := &deltaState{d: &Delta{}, rerun: slices.Clone(spans)}
+		counted.finish(data, names)
+		searched := &deltaState{d: &Delta{LineStarts: lineStartsOf(data)}, rerun: slices.Clone(spans)}
+		searched.finish(data, names)
+		if !slices.Equal(counted.d.Rescanned, searched.d.Rescanned) {
+			t.Fatalf("%q %v: counted %v, searched %v", data, spans, counted.d.Rescanned, searched.d.Rescanned)
+		}
+		for off := 0; off <= len(data)+1; off++ {
+			want := 1 + bytes.Count(data[:min(off, len(data))], []byte{'\n'})
+			if got := lineAt(lineStartsOf(data), data, off); got != want {
+				t.Fatalf("%q: lineAt(%d) = %d, want %d", data, off, got, want)
+			}
+		}
+	})
+}
