@@ -15,7 +15,6 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 )
 
 //go:embed data/*.toml
@@ -112,7 +111,6 @@ type Rule struct {
 
 	re         *regexp.Regexp
 	reOnce     sync.Once
-	prepared   atomic.Bool // reOnce has run
 	fullOnce   sync.Once
 	atRe       *regexp.Regexp // \A-anchored regex, for FindAt
 	atOnce     sync.Once
@@ -144,7 +142,6 @@ func (r *Rule) regexp() *regexp.Regexp {
 // rules, so start-up does none of this.
 func (r *Rule) prepare() {
 	r.reOnce.Do(func() {
-		defer r.prepared.Store(true)
 		if !r.lazy {
 			return
 		}
@@ -160,10 +157,6 @@ func (r *Rule) prepare() {
 		}
 	})
 }
-
-// Prepared reports whether the rule's regex has been parsed (built-in
-// rules are parsed on first use; see prepare).
-func (r *Rule) Prepared() bool { return r.prepared.Load() }
 
 // SpansLines reports whether the regex can match across a line break; a
 // rule that cannot only needs the line its keyword is on.

@@ -127,20 +127,6 @@ func NewEngine(set *rules.Set, opts Options) (*Engine, error) {
 	return e, nil
 }
 
-// Prepare does, until ctx ends, the per-rule set-up a long scan's first
-// keyword hits would otherwise do on busy cores: it parses each rule's
-// regex (rules.Rule.SpansLines). Compiling is left to the first hit:
-// compiling every rule's regex would hold several MB for rules no hit
-// needs. A history scan runs it while git walks the commit graph.
-func (e *Engine) Prepare(ctx context.Context) {
-	for _, r := range e.rules {
-		if ctx.Err() != nil {
-			return
-		}
-		r.SpansLines()
-	}
-}
-
 // PathClass names what the engine decides from a path alone: whether the
 // allowlist, a rule's allowlist or the noisy paths take it, and which
 // kind of file it is (config, deployment, docs, test, translations).

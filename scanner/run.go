@@ -39,9 +39,6 @@ type Scanner struct {
 	Workers  int
 	Log      zerolog.Logger
 	Progress Progress
-	// Prepare readies the rules on a spare core until the first item
-	// reaches a worker (Engine.Prepare), for sources slow to yield it.
-	Prepare bool
 	// Scanned, if set, is called once every item has been scanned and
 	// before the source's Finalize: the parallel part of the scan is
 	// over (the CLI collects the scan's garbage there).
@@ -74,20 +71,11 @@ func (s *Scanner) Run(ctx context.Context, src Source) (*Result, error) {
 	items := make(chan Item, workers*4)
 	var nItems, nBytes, nSkipped atomic.Int64
 
-	prepCtx, prepared := context.WithCancel(ctx)
-	defer prepared()
-	var stopPrep sync.Once
-	if s.Prepare {
-		go s.Engine.Prepare(prepCtx)
-	}
 	p := pool.New().WithContext(ctx).WithCancelOnError()
 	for i := 0; i < workers; i++ {
 		p.Go(func(ctx context.Context) error {
 			w := s.Engine.NewWorker()
 			for it := range items {
-				if s.Prepare {
-					stopPrep.Do(prepared) // the source yields: the cores have work
-				}
 				fs, n, err := s.scanItemSafe(ctx, w, it)
 				if errors.Is(err, errPanicked) {
 					// The worker's buffers may be half-written: start afresh.

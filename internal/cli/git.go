@@ -50,10 +50,6 @@ pre-commit hook.`,
 				}
 			}
 			sf.rangeBase = rangeBase(opts.Range, opts.SinceCommit)
-			// A history's first blob waits for rev-list's walk of the
-			// commit graph (25-40 ms on gitleaks' history): the rules are
-			// parsed on the idle core meanwhile.
-			sf.prepareRules = !opts.Staged
 			src := gitsource.New(opts)
 			defer src.Close()
 			// The scan's first git processes run while the rules load.

@@ -38,7 +38,6 @@ type scanFlags struct {
 	configFrom, baselineFrom string
 	failOnNewSuppressions    bool
 	rangeBase                string // set by scan git --range / --since-commit
-	prepareRules             bool   // set by history scans, whose first item waits for git's commit graph
 }
 
 func (f *scanFlags) register(cmd *cobra.Command) {
@@ -226,7 +225,7 @@ func runScan(ctx context.Context, e *env, g *globalFlags, sf *scanFlags, src sca
 	}
 	start := time.Now()
 	prog := newProgress(ctx, e.stderr, sf.noProgress, src)
-	s := &scanner.Scanner{Engine: setup.engine, Workers: sf.workers, Log: e.log, Progress: prog, Prepare: sf.prepareRules}
+	s := &scanner.Scanner{Engine: setup.engine, Workers: sf.workers, Log: e.log, Progress: prog}
 	s.Scanned = e.collectAfterScan
 	res, err := s.Run(ctx, src)
 	prog.Done()
