@@ -38,6 +38,12 @@ type Delta struct {
 	// if it was not.
 	Rescanned []LineRange
 
+	// BaseClean, when set, reports whether the base is known to hold no
+	// finding for this item to carry over. Rescanned is then of no use
+	// and is left empty: most versions of a history are made from clean
+	// ones, and their ranges were 2% of a scan's CPU time.
+	BaseClean func() bool
+
 	// Keyword hits (see "Carried hits" below).
 
 	// BaseHits, set by the source, are the base's keyword hits that lie
@@ -142,7 +148,7 @@ func (st *deltaState) note(rule, from, to int) {
 
 // finish converts the rescanned byte ranges to line ranges on d.
 func (st *deltaState) finish(data []byte, rules func(int) string) {
-	if len(st.rerun) == 0 {
+	if len(st.rerun) == 0 || st.d.BaseClean != nil && st.d.BaseClean() {
 		return
 	}
 	n := len(st.d.Rescanned)

@@ -53,3 +53,20 @@ func FuzzDeltaFinishLines(f *testing.F) {
 		}
 	})
 }
+
+// TestDeltaFinishBaseClean: a base known to hold no finding needs no
+// rescanned ranges; one that may hold some gets them.
+func TestDeltaFinishBaseClean(t *testing.T) {
+	data := []byte("a\nb\nc\n")
+	for _, clean := range []bool{true, false} {
+		st := &deltaState{d: &Delta{BaseClean: func() bool { return clean }}, rerun: []rerunSpan{{0, 2, 5}}}
+		st.finish(data, func(int) string { return "r" })
+		want := []LineRange{{Rule: "r", First: 2, Last: 3}}
+		if clean {
+			want = nil
+		}
+		if !slices.Equal(st.d.Rescanned, want) {
+			t.Errorf("base clean %v: Rescanned %v, want %v", clean, st.d.Rescanned, want)
+		}
+	}
+}

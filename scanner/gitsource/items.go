@@ -258,6 +258,7 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 		return func() { lc.starts.put(starts) }
 	}
 	bd := &blobDelta{base: base}
+	bd.d.BaseClean = func() bool { return s.knownClean(bl) }
 	bd.d.OnHits = func(h []scanner.Hit) { lc.setHits(own, starts, h) }
 	bd.d.OnDone = func(n int) {
 		bd.d.OnDone = nil
@@ -318,7 +319,7 @@ func (s *Source) deltaItem(it *scanner.Item, id plumbing.Hash, p string, base pl
 	return func() {
 		bd.scanned()
 		lc.hits.put(bd.d.BaseHits)
-		bd.d.BaseHits, bd.d.OnHits, bd.d.LineStarts = nil, nil, nil
+		bd.d.BaseHits, bd.d.OnHits, bd.d.LineStarts, bd.d.BaseClean = nil, nil, nil, nil
 		lc.starts.put(starts)
 	}
 }
@@ -472,6 +473,13 @@ func (s *Source) settle(bl *blobLines, clean bool) {
 	for _, f := range fns {
 		f(clean)
 	}
+}
+
+// knownClean reports whether bl's scan is over and it is clean.
+func (s *Source) knownClean(bl *blobLines) bool {
+	s.cleanMu.Lock()
+	defer s.cleanMu.Unlock()
+	return bl.settled && bl.clean.Load()
 }
 
 // whenSettled calls f with whether bl is clean as soon as that is known:
