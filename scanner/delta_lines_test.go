@@ -70,3 +70,24 @@ func TestDeltaFinishBaseClean(t *testing.T) {
 		}
 	}
 }
+
+// FuzzMergeHits: merging two sorted lists gives the sorted concatenation.
+func FuzzMergeHits(f *testing.F) {
+	f.Add([]byte{1, 2, 3}, []byte{2, 2, 0})
+	f.Fuzz(func(t *testing.T, a, b []byte) {
+		hits := func(bs []byte) []Hit {
+			var hs []Hit
+			for i, c := range bs {
+				hs = append(hs, Hit{int32(c >> 2), int32(c&3) + int32(i%2)})
+			}
+			slices.SortFunc(hs, cmpHit)
+			return hs
+		}
+		ha, hb := hits(a), hits(b)
+		want := slices.Concat(ha, hb)
+		slices.SortFunc(want, cmpHit)
+		if got := mergeHits([]Hit{{-1, -1}}, ha, hb)[1:]; !slices.Equal(got, want) {
+			t.Fatalf("merge of %v and %v: %v, want %v", ha, hb, got, want)
+		}
+	})
+}

@@ -175,6 +175,7 @@ type Worker struct {
 	recTo   func([]Hit)
 	carried bool
 	all     []Hit
+	spare   []Hit // the other of the buffers carry merges between
 	// scratch reused from item to item
 	ds      deltaState
 	skipped []rerunSpan
