@@ -185,6 +185,20 @@ func (st *deltaState) finish(data []byte, rules func(int) string) {
 	}
 }
 
+// AppendLineStarts appends to dst where each line of data starts (a line
+// ends after its newline), then len(data): Delta.LineStarts.
+func AppendLineStarts(dst []int32, data []byte) []int32 {
+	for off := 0; off < len(data); {
+		dst = append(dst, int32(off))
+		i := bytes.IndexByte(data[off:], '\n') + 1
+		if i == 0 {
+			i = len(data) - off
+		}
+		off += i
+	}
+	return append(dst, int32(len(data)))
+}
+
 // lineAt is the 1-based line of data that byte off is on (1 plus the
 // newlines before it), given ls, the start of each line and len(data)
 // last.

@@ -7,21 +7,6 @@ import (
 	"testing"
 )
 
-// lineStartsOf is what a git source hands over as Delta.LineStarts: each
-// line's start (a line ends after its newline), then len(data).
-func lineStartsOf(data []byte) []int32 {
-	var ls []int32
-	for off := 0; off < len(data); {
-		ls = append(ls, int32(off))
-		i := bytes.IndexByte(data[off:], '\n') + 1
-		if i == 0 {
-			i = len(data) - off
-		}
-		off += i
-	}
-	return append(ls, int32(len(data)))
-}
-
 // FuzzDeltaFinishLines checks that the rescanned line ranges found with
 // the source's line starts (a binary search per end) are those found by
 // counting newlines, for ranges anywhere in arbitrary content.
@@ -40,14 +25,14 @@ func FuzzDeltaFinishLines(f *testing.F) {
 		names := func(i int) string { return fmt.Sprint("rule", i) }
 		counted := &deltaState{d: &Delta{}, rerun: slices.Clone(spans)}
 		counted.finish(data, names)
-		searched := &deltaState{d: &Delta{LineStarts: lineStartsOf(data)}, rerun: slices.Clone(spans)}
+		searched := &deltaState{d: &Delta{LineStarts: AppendLineStarts(nil, data)}, rerun: slices.Clone(spans)}
 		searched.finish(data, names)
 		if !slices.Equal(counted.d.Rescanned, searched.d.Rescanned) {
 			t.Fatalf("%q %v: counted %v, searched %v", data, spans, counted.d.Rescanned, searched.d.Rescanned)
 		}
 		for off := 0; off <= len(data)+1; off++ {
 			want := 1 + bytes.Count(data[:min(off, len(data))], []byte{'\n'})
-			if got := lineAt(lineStartsOf(data), data, off); got != want {
+			if got := lineAt(AppendLineStarts(nil, data), data, off); got != want {
 				t.Fatalf("%q: lineAt(%d) = %d, want %d", data, off, got, want)
 			}
 		}

@@ -1,7 +1,6 @@
 package gitsource
 
 import (
-	"bytes"
 	"hash/maphash"
 	"runtime"
 	"sync"
@@ -369,16 +368,7 @@ func carryHits(dst []scanner.Hit, base []lineHit, runs []lineRun, starts []int32
 // walks the lines again (deltaSpans, carryHits, setHits and the engine's
 // long-line check need them). Both are recycled (c.words, c.starts).
 func (c *lineCache) hashLinesStarts(data []byte) ([]uint64, []int32) {
-	st := c.starts.get(len(data)/32 + 2)
-	for off := 0; off < len(data); {
-		st = append(st, int32(off))
-		i := bytes.IndexByte(data[off:], '\n') + 1
-		if i == 0 {
-			i = len(data) - off
-		}
-		off += i
-	}
-	st = append(st, int32(len(data)))
+	st := scanner.AppendLineStarts(c.starts.get(len(data)/32+2), data)
 	out := c.words.get(len(st) - 1)[:len(st)-1]
 	for l := range out {
 		out[l] = maphash.Bytes(c.seed, data[st[l]:st[l+1]])
