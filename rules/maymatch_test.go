@@ -1,6 +1,10 @@
 package rules
 
-import "testing"
+import (
+	"reflect"
+	"slices"
+	"testing"
+)
 
 // TestMayMatch: every built-in rule's positive examples may match; text
 // the required literal or the gates rule out may not, and FindAll finds
@@ -10,9 +14,22 @@ func TestMayMatch(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var c Candidates
 	for _, r := range rs {
+		for _, ex := range append(slices.Clone(r.Examples), r.Negatives...) {
+			want := r.FindAll([]byte(ex), true)
+			if !r.MayMatch([]byte(ex), &c) {
+				if len(want) > 0 {
+					t.Errorf("%s: MayMatch false on %q, FindAll found %v", r.ID, ex, want)
+				}
+				continue
+			}
+			if got := r.FindAllAfter([]byte(ex), &c, true); !reflect.DeepEqual(got, want) {
+				t.Errorf("%s on %q: FindAllAfter %v, FindAll %v", r.ID, ex, got, want)
+			}
+		}
 		for _, ex := range r.Examples {
-			if !r.MayMatch([]byte(ex)) {
+			if !r.MayMatch([]byte(ex), nil) {
 				t.Errorf("%s: MayMatch false on its example %q", r.ID, ex)
 			}
 		}
@@ -36,7 +53,7 @@ func TestMayMatch(t *testing.T) {
 		if r == nil {
 			t.Fatalf("no rule %s", c.rule)
 		}
-		if got := r.MayMatch([]byte(c.text)); got != c.want {
+		if got := r.MayMatch([]byte(c.text), nil); got != c.want {
 			t.Errorf("%s on %q: MayMatch %v, want %v", c.rule, c.text, got, c.want)
 		}
 		if !c.want {

@@ -530,9 +530,16 @@ var (
 // findAll is the regex's FindAllSubmatchIndex(text, -1) (see usable).
 func (f *startFilter) findAll(expr string, text []byte) [][]int {
 	var buf [32]int
-	starts := f.m.AppendStarts(buf[:0], text)
+	return f.findAllFrom(expr, text, f.candidates(buf[:0], text))
+}
+
+// candidates appends to dst, in order, the starts findAll tries the
+// regex at: each literal's start (and the byte before it, with skip)
+// that passes the gates. Starts inside a match are dropped later.
+func (f *startFilter) candidates(dst []int, text []byte) []int {
+	starts := f.m.AppendStarts(dst, text)
 	if len(starts) == 0 {
-		return nil
+		return starts
 	}
 	if f.skip > 0 {
 		for _, p := range starts {
@@ -549,10 +556,25 @@ func (f *startFilter) findAll(expr string, text []byte) [][]int {
 	if !sort.IntsAreSorted(starts) {
 		sort.Ints(starts)
 	}
+	out := starts[:0]
+	for i, p := range starts {
+		if i > 0 && p == starts[i-1] || f.gates != nil && !f.gates.pass(text, p) {
+			continue
+		}
+		out = append(out, p)
+	}
+	return out
+}
+
+// findAllFrom is findAll given its candidates.
+func (f *startFilter) findAllFrom(expr string, text []byte, starts []int) [][]int {
+	if len(starts) == 0 {
+		return nil
+	}
 	var out [][]int
 	pos := 0
-	for i, p := range starts {
-		if p < pos || i > 0 && p == starts[i-1] || f.gates != nil && !f.gates.pass(text, p) {
+	for _, p := range starts {
+		if p < pos {
 			continue
 		}
 		var loc []int
@@ -811,26 +833,4 @@ func lowerASCII(c byte) byte {
 		return c + 'a' - 'A'
 	}
 	return c
-}
-
-// anyStart reports whether findAll would run the regex at some start of
-// text (see usable).
-func (f *startFilter) anyStart(text []byte) bool {
-	var buf [32]int
-	starts := f.m.AppendStarts(buf[:0], text)
-	if len(starts) == 0 {
-		return false
-	}
-	if f.gates == nil {
-		return true
-	}
-	for _, p := range starts {
-		if f.gates.pass(text, p) {
-			return true
-		}
-		if f.skip > 0 && p > 0 && text[p-1] < 0x80 && f.gates.pass(text, p-1) {
-			return true
-		}
-	}
-	return false
 }

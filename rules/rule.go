@@ -460,8 +460,13 @@ func (a *Allowlist) HasPaths() bool { return len(a.compiled().paths) > 0 }
 // then entropy, allowlist and validator. Matches failing the validator are
 // returned only when keepInvalid is set, with Valid pointing to false.
 func (r *Rule) FindAll(text []byte, keepInvalid bool) []Match {
+	return r.acceptAll(text, r.findAllIndex(text), keepInvalid)
+}
+
+// acceptAll is the accepted matches at locs.
+func (r *Rule) acceptAll(text []byte, locs [][]int, keepInvalid bool) []Match {
 	var out []Match
-	for _, loc := range r.findAllIndex(text) {
+	for _, loc := range locs {
 		m, ok := r.accept(text, loc, keepInvalid)
 		if ok {
 			out = append(out, m)
@@ -699,18 +704,39 @@ func matchSegments(pat, segs []string) bool {
 	return len(segs) == 0
 }
 
+// Candidates is what MayMatch learned of a text, for FindAllAfter: the
+// starts the rule's start filter lets through, when it applies.
+type Candidates struct {
+	starts   []int
+	filtered bool
+}
+
 // MayMatch reports whether FindAll could find a match in text. It is
 // false when text lacks the literal every match holds, or when the start
 // filter finds no start that passes its gates: the checks FindAll makes
 // first, without a regex. A caller can then skip what it does around
-// FindAll (the engine's memo hashes each region twice).
-func (r *Rule) MayMatch(text []byte) bool {
+// FindAll (the engine's memo hashes each region twice), and go on with
+// FindAllAfter and c (which may be nil) instead of doing them again.
+func (r *Rule) MayMatch(text []byte, c *Candidates) bool {
 	r.prepare()
+	if c == nil {
+		c = &Candidates{}
+	}
+	c.filtered = false
 	if r.need != nil && !r.need.in(text) {
 		return false
 	}
 	if r.starts == nil || !r.starts.usable(text) {
 		return true
 	}
-	return r.starts.anyStart(text)
+	c.starts, c.filtered = r.starts.candidates(c.starts[:0], text), true
+	return len(c.starts) > 0
+}
+
+// FindAllAfter is FindAll for text that MayMatch let through with c.
+func (r *Rule) FindAllAfter(text []byte, c *Candidates, keepInvalid bool) []Match {
+	if c.filtered {
+		return r.acceptAll(text, r.starts.findAllFrom(r.Regex, text, c.starts), keepInvalid)
+	}
+	return r.acceptAll(text, r.regexp().FindAllSubmatchIndex(text, -1), keepInvalid)
 }

@@ -177,6 +177,7 @@ type Worker struct {
 	all     []Hit
 	spare   []Hit // the other of the buffers carry merges between
 	// scratch reused from item to item
+	cand    rules.Candidates
 	ds      deltaState
 	skipped []rerunSpan
 }
@@ -614,13 +615,13 @@ func (w *Worker) matchRulesIn(data []byte, from, to int, delta *deltaState, near
 		text := data[regStart:regEnd]
 		// Half the regions of a history scan have no start the rule's
 		// filters let through; those need neither the memo nor FindAll.
-		if !e.rules[ri].MayMatch(text) {
+		if !e.rules[ri].MayMatch(text, &w.cand) {
 			return
 		}
 		k := e.memo.key(ri, text)
 		ms, ok := e.memo.get(k)
 		if !ok {
-			ms = e.rules[ri].FindAll(text, true)
+			ms = e.rules[ri].FindAllAfter(text, &w.cand, true)
 			if worth(ms) {
 				e.memo.put(k, ms)
 			}
